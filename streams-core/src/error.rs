@@ -1,0 +1,171 @@
+//! Typed errors. Every error says what failed, where (topic/partition/offset, node, store or
+//! config key) and, where there is one, what to do about it.
+
+use std::fmt;
+
+/// Which half of a record a serde worked on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordPart {
+    /// The record key.
+    Key,
+    /// The record value.
+    Value,
+}
+
+impl fmt::Display for RecordPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RecordPart::Key => "key",
+            RecordPart::Value => "value",
+        })
+    }
+}
+
+/// A serde failed to turn bytes into a value or a value into bytes.
+#[derive(Debug, thiserror::Error)]
+#[error("serde `{serde}` failed: {reason}")]
+pub struct SerdeError {
+    /// Name of the serde (e.g. `String`, `Json<taxi::Ride>`).
+    pub serde: String,
+    /// What went wrong, in words.
+    pub reason: String,
+}
+
+impl SerdeError {
+    /// A new error for the serde named `serde`.
+    pub fn new(serde: impl Into<String>, reason: impl Into<String>) -> Self {
+        SerdeError {
+            serde: serde.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Source location of a record: topic, partition and offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLocation {
+    /// Topic the record was read from.
+    pub topic: String,
+    /// Partition the record was read from.
+    pub partition: i32,
+    /// Offset of the record in its partition.
+    pub offset: i64,
+}
+
+impl fmt::Display for RecordLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}@{}", self.topic, self.partition, self.offset)
+    }
+}
+
+/// Every error the library returns.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamsError {
+    /// A record read from a topic could not be deserialized.
+    #[error(
+        "cannot deserialize the {part} of record {location}: {source}. Fix the producer, \
+         use a serde that matches the data, or set `default.deserialization.exception.handler` \
+         to `LogAndContinue` to skip such records"
+    )]
+    Deserialization {
+        /// Where the record came from.
+        location: RecordLocation,
+        /// Key or value.
+        part: RecordPart,
+        /// The serde's own error.
+        #[source]
+        source: SerdeError,
+    },
+    /// A value could not be serialized for a sink or internal topic.
+    #[error("cannot serialize the {part} for topic `{topic}` in node `{node}`: {source}")]
+    Serialization {
+        /// Destination topic.
+        topic: String,
+        /// The sink node that serialized.
+        node: String,
+        /// Key or value.
+        part: RecordPart,
+        /// The serde's own error.
+        #[source]
+        source: SerdeError,
+    },
+    /// The timestamp extractor returned a negative timestamp and the policy is to fail.
+    #[error(
+        "record {location} has invalid (negative) timestamp {timestamp}; the timestamp \
+         extractor must return epoch milliseconds >= 0. Use `InvalidTimestampPolicy::Skip` or \
+         `UsePreviousTime` (config `default.timestamp.extractor`) to tolerate such records"
+    )]
+    InvalidTimestamp {
+        /// Where the record came from.
+        location: RecordLocation,
+        /// The extracted timestamp.
+        timestamp: i64,
+    },
+    /// The topology cannot be built or run as described.
+    #[error("invalid topology: {0}")]
+    InvalidTopology(String),
+    /// A configuration value is missing or wrong.
+    #[error("invalid config `{key}`: {reason}")]
+    Config {
+        /// The config key.
+        key: String,
+        /// What is wrong and what is accepted.
+        reason: String,
+    },
+    /// A processor asked for a state store it may not use or that has another type.
+    #[error("processor `{node}` cannot use state store `{store}`: {reason}")]
+    StoreAccess {
+        /// The processor node.
+        node: String,
+        /// The store name.
+        store: String,
+        /// Why.
+        reason: String,
+    },
+    /// A state store operation failed.
+    #[error("state store `{store}` failed: {reason}")]
+    Store {
+        /// The store name.
+        store: String,
+        /// What failed.
+        reason: String,
+    },
+    /// User code (a processor, a mapper) returned an error.
+    #[error("processor `{node}` failed on {}: {source}", location.as_ref().map_or_else(|| "a punctuation".to_string(), |l| format!("record {l}")))]
+    Processor {
+        /// The node whose code failed.
+        node: String,
+        /// The record being processed, if any.
+        location: Option<RecordLocation>,
+        /// The user's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A user error not yet attributed to a node (wrapped into [`StreamsError::Processor`]
+    /// by the engine).
+    #[error("{0}")]
+    User(Box<dyn std::error::Error + Send + Sync>),
+    /// The test driver was used in a way it cannot honour (unknown topic, empty output, ...).
+    #[error("test driver: {0}")]
+    Driver(String),
+    /// A broken invariant inside the library: please report it.
+    #[error("internal error (please report): {0}")]
+    Internal(String),
+}
+
+impl StreamsError {
+    /// Wraps any error raised by user code inside a processor.
+    pub fn user(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StreamsError::User(err.into())
+    }
+
+    pub(crate) fn config(key: &str, reason: impl Into<String>) -> Self {
+        StreamsError::Config {
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Result alias used across the crate.
+pub type Result<T, E = StreamsError> = std::result::Result<T, E>;

@@ -1,0 +1,618 @@
+//! The DSL: [`StreamsBuilder`] and [`KStream`].
+//!
+//! Operations are typed end to end; serdes are needed only where records cross a topic (sources,
+//! sinks, repartitioning). Inside a sub-topology records pass between operations as Rust values.
+
+mod internals;
+mod options;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::error::{Result, StreamsError};
+use crate::processor::internals::plan::TopicName;
+use crate::processor::internals::sink::{SinkTopic, TopicNameExtractor};
+use crate::processor::{Processor, Topology};
+use crate::record::RecordMetadata;
+use crate::serdes::Serde;
+use crate::timestamp::RecordTimestamp;
+
+use internals::{
+    Branch, Filter, FlatMap, FlatMapValues, Map, MapValues, PassThrough, Peek, Predicate, SelectKey,
+};
+pub use options::{Branched, Consumed, Produced, Repartitioned};
+
+/// Types that can flow through a stream: cloned only where a record fans out to several
+/// children.
+pub trait Data: Clone + 'static {}
+impl<T: Clone + 'static> Data for T {}
+
+const INVALID: usize = usize::MAX;
+
+struct BuilderInner {
+    topology: Topology,
+    index: usize,
+}
+
+impl BuilderInner {
+    fn new_name(&mut self, prefix: &str) -> String {
+        let name = format!("{prefix}{:010}", self.index);
+        self.index += 1;
+        name
+    }
+    fn fail(&mut self, err: StreamsError) {
+        self.topology.deferred_error.get_or_insert(err);
+    }
+    /// Adds a node with `add`, recording the error (reported by `build`) on failure.
+    fn try_add(&mut self, add: impl FnOnce(&mut Topology) -> Result<usize>) -> usize {
+        match add(&mut self.topology) {
+            Ok(i) => i,
+            Err(e) => {
+                self.fail(e);
+                INVALID
+            }
+        }
+    }
+}
+
+/// Builds a [`Topology`] with the DSL.
+///
+/// ```
+/// use streams_core::*;
+///
+/// let builder = StreamsBuilder::new();
+/// builder
+///     .stream("rides", Consumed::with(StringSerde, I64Serde))
+///     .filter(|_location, distance| *distance > 2)
+///     .map_values(|distance| distance * 1000)
+///     .to("long-rides-m", Produced::new());
+/// let topology = builder.build()?;
+///
+/// let driver = TopologyTestDriver::new(topology, StreamsConfig::new("doc"))?;
+/// let input = driver.input_topic("rides", StringSerde, I64Serde);
+/// let output = driver.output_topic("long-rides-m", StringSerde, I64Serde);
+/// input.pipe_key_values([("75".to_string(), 1), ("238".to_string(), 5)])?;
+/// assert_eq!(output.read_key_values_to_list()?, vec![("238".to_string(), 5000)]);
+/// # Ok::<(), StreamsError>(())
+/// ```
+pub struct StreamsBuilder {
+    inner: Rc<RefCell<BuilderInner>>,
+}
+
+impl Default for StreamsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StreamsBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        StreamsBuilder {
+            inner: Rc::new(RefCell::new(BuilderInner {
+                topology: Topology::new(),
+                index: 0,
+            })),
+        }
+    }
+
+    /// A stream of the records of `topic`.
+    pub fn stream<K: Data, V: Data>(&self, topic: &str, consumed: Consumed<K, V>) -> KStream<K, V> {
+        self.stream_from(&[topic], consumed)
+    }
+
+    /// One stream of the records of several topics (read as one source; records are taken in
+    /// timestamp order across the topics' partitions of a task).
+    pub fn stream_from<K: Data, V: Data>(
+        &self,
+        topics: &[&str],
+        consumed: Consumed<K, V>,
+    ) -> KStream<K, V> {
+        let mut b = self.inner.borrow_mut();
+        let name = match &consumed.name {
+            Some(n) => n.clone(),
+            None => b.new_name("KSTREAM-SOURCE-"),
+        };
+        let key_serde = consumed.key_serde.clone();
+        let value_serde = consumed.value_serde.clone();
+        let topics = topics
+            .iter()
+            .map(|t| TopicName::User((*t).to_string()))
+            .collect();
+        let node = b.try_add(|t| t.add_source_node(&name, consumed, topics));
+        drop(b);
+        KStream {
+            builder: self.inner.clone(),
+            node,
+            key_serde: Some(key_serde),
+            value_serde: Some(value_serde),
+            repartition_required: false,
+            next_name: None,
+        }
+    }
+
+    /// Checks the topology and returns it. Errors met while building (a name used twice, a sink
+    /// without serdes, ...) are reported here.
+    pub fn build(self) -> Result<Topology> {
+        let topology = std::mem::take(&mut self.inner.borrow_mut().topology);
+        topology.plan()?;
+        Ok(topology)
+    }
+}
+
+/// A stream of records: every record is an independent event.
+///
+/// Operations take `&self`, so one stream can feed several downstream operations.
+pub struct KStream<K, V> {
+    builder: Rc<RefCell<BuilderInner>>,
+    node: usize,
+    key_serde: Option<Arc<dyn Serde<K>>>,
+    value_serde: Option<Arc<dyn Serde<V>>>,
+    repartition_required: bool,
+    next_name: Option<String>,
+}
+
+impl<K, V> Clone for KStream<K, V> {
+    fn clone(&self) -> Self {
+        KStream {
+            builder: self.builder.clone(),
+            node: self.node,
+            key_serde: self.key_serde.clone(),
+            value_serde: self.value_serde.clone(),
+            repartition_required: self.repartition_required,
+            next_name: self.next_name.clone(),
+        }
+    }
+}
+
+impl<K: Data, V: Data> KStream<K, V> {
+    /// Names the node the next operation on the returned stream creates (Kafka's `Named`).
+    ///
+    /// ```
+    /// # use streams_core::*;
+    /// let builder = StreamsBuilder::new();
+    /// builder.stream("in", Consumed::with(StringSerde, StringSerde))
+    ///     .named("drop-empty").filter(|_, v| !v.is_empty())
+    ///     .to("out", Produced::new());
+    /// let t = builder.build()?;
+    /// assert!(t.describe().to_string().contains("Processor: drop-empty"));
+    /// # Ok::<(), StreamsError>(())
+    /// ```
+    pub fn named(&self, name: impl Into<String>) -> Self {
+        let mut s = self.clone();
+        s.next_name = Some(name.into());
+        s
+    }
+
+    /// True when an upstream operation may have changed keys, so a stateful operation must
+    /// repartition first.
+    pub fn repartition_required(&self) -> bool {
+        self.repartition_required
+    }
+
+    fn node_name(&self, b: &mut BuilderInner, prefix: &str) -> String {
+        match &self.next_name {
+            Some(n) => n.clone(),
+            None => b.new_name(prefix),
+        }
+    }
+
+    fn derive<K2, V2>(
+        &self,
+        node: usize,
+        key_serde: Option<Arc<dyn Serde<K2>>>,
+        value_serde: Option<Arc<dyn Serde<V2>>>,
+        repartition_required: bool,
+    ) -> KStream<K2, V2> {
+        KStream {
+            builder: self.builder.clone(),
+            node,
+            key_serde,
+            value_serde,
+            repartition_required,
+            next_name: None,
+        }
+    }
+
+    fn add<K2: Data, V2: Data, P, F>(
+        &self,
+        prefix: &str,
+        supplier: F,
+        key_serde: Option<Arc<dyn Serde<K2>>>,
+        value_serde: Option<Arc<dyn Serde<V2>>>,
+        repartition_required: bool,
+    ) -> KStream<K2, V2>
+    where
+        P: Processor<K, V, K2, V2>,
+        F: Fn() -> P + Send + Sync + 'static,
+    {
+        let node = self.add_node::<K2, V2, P, F>(prefix, supplier, &[]);
+        self.derive(node, key_serde, value_serde, repartition_required)
+    }
+
+    fn add_node<K2: Data, V2: Data, P, F>(&self, prefix: &str, supplier: F, stores: &[&str]) -> usize
+    where
+        P: Processor<K, V, K2, V2>,
+        F: Fn() -> P + Send + Sync + 'static,
+    {
+        let mut b = self.builder.borrow_mut();
+        let name = self.node_name(&mut b, prefix);
+        if self.node == INVALID {
+            return INVALID;
+        }
+        let parent = self.node;
+        let node = b.try_add(|t| t.add_processor_node::<K, V, K2, V2, P, F>(&name, supplier, vec![parent]));
+        if node != INVALID && !stores.is_empty() {
+            if let Err(e) = b.topology.connect_processor_and_state_stores(&name, stores) {
+                b.fail(e);
+            }
+        }
+        node
+    }
+
+    /// Keeps records for which `predicate` is true.
+    pub fn filter(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> Self {
+        let pred = Arc::new(predicate);
+        self.add(
+            "KSTREAM-FILTER-",
+            move || Filter { pred: pred.clone(), keep: true },
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            self.repartition_required,
+        )
+    }
+
+    /// Drops records for which `predicate` is true.
+    pub fn filter_not(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> Self {
+        let pred = Arc::new(predicate);
+        self.add(
+            "KSTREAM-FILTER-",
+            move || Filter { pred: pred.clone(), keep: false },
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            self.repartition_required,
+        )
+    }
+
+    /// Replaces key and value. Marks the stream for repartitioning before stateful operations.
+    pub fn map<K2: Data, V2: Data>(
+        &self,
+        mapper: impl Fn(K, V) -> (K2, V2) + Send + Sync + 'static,
+    ) -> KStream<K2, V2> {
+        let f = Arc::new(mapper);
+        self.add("KSTREAM-MAP-", move || Map(f.clone()), None, None, true)
+    }
+
+    /// Replaces the value; the key (and partitioning) stays.
+    pub fn map_values<V2: Data>(&self, mapper: impl Fn(V) -> V2 + Send + Sync + 'static) -> KStream<K, V2> {
+        self.map_values_with_key(move |_, v| mapper(v))
+    }
+
+    /// Replaces the value, reading the key.
+    pub fn map_values_with_key<V2: Data>(
+        &self,
+        mapper: impl Fn(&K, V) -> V2 + Send + Sync + 'static,
+    ) -> KStream<K, V2> {
+        let f = Arc::new(mapper);
+        self.add(
+            "KSTREAM-MAPVALUES-",
+            move || MapValues(f.clone()),
+            self.key_serde.clone(),
+            None,
+            self.repartition_required,
+        )
+    }
+
+    /// Replaces each record by zero or more records. Marks the stream for repartitioning.
+    pub fn flat_map<K2: Data, V2: Data, I>(
+        &self,
+        mapper: impl Fn(K, V) -> I + Send + Sync + 'static,
+    ) -> KStream<K2, V2>
+    where
+        I: IntoIterator<Item = (K2, V2)> + 'static,
+    {
+        let f = Arc::new(mapper);
+        self.add("KSTREAM-FLATMAP-", move || FlatMap(f.clone()), None, None, true)
+    }
+
+    /// Replaces each value by zero or more values with the same key.
+    pub fn flat_map_values<V2: Data, I>(
+        &self,
+        mapper: impl Fn(V) -> I + Send + Sync + 'static,
+    ) -> KStream<K, V2>
+    where
+        I: IntoIterator<Item = V2> + 'static,
+    {
+        let f = Arc::new(move |_: &K, v: V| mapper(v));
+        self.add(
+            "KSTREAM-FLATMAPVALUES-",
+            move || FlatMapValues(f.clone()),
+            self.key_serde.clone(),
+            None,
+            self.repartition_required,
+        )
+    }
+
+    /// Sets a new key computed from the record. Marks the stream for repartitioning.
+    pub fn select_key<K2: Data>(
+        &self,
+        selector: impl Fn(&K, &V) -> K2 + Send + Sync + 'static,
+    ) -> KStream<K2, V> {
+        let f = Arc::new(selector);
+        self.add(
+            "KSTREAM-KEY-SELECT-",
+            move || SelectKey(f.clone()),
+            None,
+            self.value_serde.clone(),
+            true,
+        )
+    }
+
+    /// Calls `action` for each record and passes the record on.
+    pub fn peek(&self, action: impl Fn(&K, &V) + Send + Sync + 'static) -> Self {
+        let f = Arc::new(action);
+        self.add(
+            "KSTREAM-PEEK-",
+            move || Peek(f.clone()),
+            self.key_serde.clone(),
+            self.value_serde.clone(),
+            self.repartition_required,
+        )
+    }
+
+    /// Calls `action` for each record (a terminal operation).
+    pub fn foreach(&self, action: impl Fn(&K, &V) + Send + Sync + 'static) {
+        let f = Arc::new(action);
+        self.add_node::<K, V, _, _>("KSTREAM-FOREACH-", move || Peek(f.clone()), &[]);
+    }
+
+    /// One stream of the records of both. Within a task, records are taken in timestamp order.
+    pub fn merge(&self, other: &KStream<K, V>) -> Self {
+        let mut b = self.builder.borrow_mut();
+        let name = self.node_name(&mut b, "KSTREAM-MERGE-");
+        let node = if self.node == INVALID || other.node == INVALID {
+            INVALID
+        } else {
+            let parents = vec![self.node, other.node];
+            b.try_add(|t| {
+                t.add_processor_node::<K, V, K, V, PassThrough, _>(&name, || PassThrough, parents)
+            })
+        };
+        drop(b);
+        self.derive(
+            node,
+            self.key_serde.clone().or_else(|| other.key_serde.clone()),
+            self.value_serde.clone().or_else(|| other.value_serde.clone()),
+            self.repartition_required || other.repartition_required,
+        )
+    }
+
+    /// Splits the stream into named branches by predicates (Kafka's `split()`); the branch
+    /// names start with the name set by [`KStream::named`], if any.
+    ///
+    /// ```
+    /// # use streams_core::*;
+    /// let builder = StreamsBuilder::new();
+    /// let branches = builder.stream("rides", Consumed::with(StringSerde, I64Serde))
+    ///     .named("fare-").split()
+    ///     .branch(|_, fare| *fare >= 50, Branched::named("high"))
+    ///     .default_branch(Branched::named("rest"));
+    /// branches["fare-high"].to("high-fares", Produced::new());
+    /// branches["fare-rest"].to("other-fares", Produced::new());
+    /// # builder.build()?;
+    /// # Ok::<(), StreamsError>(())
+    /// ```
+    pub fn split(&self) -> BranchedKStream<K, V> {
+        let prefix = match &self.next_name {
+            Some(n) => n.clone(),
+            None => self.builder.borrow_mut().new_name("KSTREAM-BRANCH-"),
+        };
+        BranchedKStream {
+            stream: KStream {
+                next_name: None,
+                ..self.clone()
+            },
+            prefix,
+            branches: Vec::new(),
+        }
+    }
+
+    /// Writes the stream to `topic`.
+    pub fn to(&self, topic: &str, produced: Produced<K, V>) {
+        self.sink(SinkTopic::Named(TopicName::User(topic.to_string())), produced);
+    }
+
+    /// Writes each record to the topic `extractor` names for it.
+    pub fn to_dynamic(
+        &self,
+        extractor: impl Fn(&K, &V, Option<&RecordMetadata>) -> String + Send + Sync + 'static,
+        produced: Produced<K, V>,
+    ) {
+        let f: TopicNameExtractor<K, V> = Arc::new(extractor);
+        self.sink(SinkTopic::Dynamic(f), produced);
+    }
+
+    fn sink(&self, topic: SinkTopic<K, V>, produced: Produced<K, V>) {
+        let mut b = self.builder.borrow_mut();
+        let name = match (&produced.name, &self.next_name) {
+            (Some(n), _) | (None, Some(n)) => n.clone(),
+            _ => b.new_name("KSTREAM-SINK-"),
+        };
+        let (Some(k), Some(v)) = (
+            produced.key_serde.or_else(|| self.key_serde.clone()),
+            produced.value_serde.or_else(|| self.value_serde.clone()),
+        ) else {
+            b.fail(StreamsError::InvalidTopology(format!(
+                "sink `{name}` does not know how to serialize: the stream's serdes are unknown \
+                 after a map; pass them with Produced::with(key_serde, value_serde)"
+            )));
+            return;
+        };
+        if self.node == INVALID {
+            return;
+        }
+        let parent = self.node;
+        b.try_add(|t| t.add_sink_node(&name, topic, k, v, produced.partitioner, vec![parent]));
+    }
+
+    /// Writes the stream through an internal topic `<application.id>-<name>-repartition` and
+    /// reads it back, so records are partitioned by their current key. Downstream operations
+    /// run in a new sub-topology, in the task that owns the key's partition.
+    pub fn repartition(&self, repartitioned: Repartitioned<K, V>) -> Self {
+        let mut b = self.builder.borrow_mut();
+        let base = match (&repartitioned.name, &self.next_name) {
+            (Some(n), _) | (None, Some(n)) => n.clone(),
+            _ => b.new_name("KSTREAM-REPARTITION-"),
+        };
+        let (Some(k), Some(v)) = (
+            repartitioned.key_serde.or_else(|| self.key_serde.clone()),
+            repartitioned.value_serde.or_else(|| self.value_serde.clone()),
+        ) else {
+            b.fail(StreamsError::InvalidTopology(format!(
+                "repartition `{base}` needs serdes: the stream's serdes are unknown after a map; \
+                 pass them with Repartitioned::with(key_serde, value_serde)"
+            )));
+            return self.derive(INVALID, None, None, false);
+        };
+        if let Some(n) = repartitioned.partitions {
+            if n < 1 {
+                b.fail(StreamsError::InvalidTopology(format!(
+                    "repartition `{base}`: number of partitions must be at least 1, got {n}"
+                )));
+                return self.derive(INVALID, None, None, false);
+            }
+        }
+        let topic = format!("{base}-repartition");
+        if self.node == INVALID {
+            return self.derive(INVALID, None, None, false);
+        }
+        let parent = self.node;
+        let sink = b.try_add(|t| {
+            t.add_sink_node(
+                &format!("{topic}-sink"),
+                SinkTopic::Named(TopicName::Internal(topic.clone())),
+                k.clone(),
+                v.clone(),
+                repartitioned.partitioner,
+                vec![parent],
+            )
+        });
+        let source = if sink == INVALID {
+            INVALID
+        } else {
+            b.topology.add_internal_topic(&topic, repartitioned.partitions);
+            let consumed = Consumed {
+                key_serde: k.clone(),
+                value_serde: v.clone(),
+                extractor: Arc::new(RecordTimestamp),
+                policy: None,
+                name: None,
+            };
+            b.try_add(|t| {
+                t.add_source_node(
+                    &format!("{topic}-source"),
+                    consumed,
+                    vec![TopicName::Internal(topic.clone())],
+                )
+            })
+        };
+        drop(b);
+        self.derive(source, Some(k), Some(v), false)
+    }
+
+    /// Runs a hand-written [`Processor`] (one instance per task from `supplier`) with access to
+    /// the named state stores. Marks the stream for repartitioning, since the processor may
+    /// change keys.
+    pub fn process<K2: Data, V2: Data, P>(
+        &self,
+        supplier: impl Fn() -> P + Send + Sync + 'static,
+        stores: &[&str],
+    ) -> KStream<K2, V2>
+    where
+        P: Processor<K, V, K2, V2>,
+    {
+        let node = self.add_node::<K2, V2, P, _>("KSTREAM-PROCESSOR-", supplier, stores);
+        self.derive(node, None, None, true)
+    }
+}
+
+/// The branches of a [`KStream::split`] being defined.
+pub struct BranchedKStream<K, V> {
+    stream: KStream<K, V>,
+    prefix: String,
+    branches: Vec<(Predicate<K, V>, Branched<K, V>)>,
+}
+
+impl<K: Data, V: Data> BranchedKStream<K, V> {
+    /// Adds a branch for records matching `predicate` (and no earlier predicate).
+    pub fn branch(
+        mut self,
+        predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
+        branched: Branched<K, V>,
+    ) -> Self {
+        self.branches.push((Arc::new(predicate), branched));
+        self
+    }
+
+    /// Adds a branch for records matching no predicate and returns the branches by name.
+    pub fn default_branch(mut self, branched: Branched<K, V>) -> HashMap<String, KStream<K, V>> {
+        self.branches.push((Arc::new(|_: &K, _: &V| true), branched));
+        self.finish(true)
+    }
+
+    /// Returns the branches by name; records matching no predicate are dropped.
+    pub fn no_default_branch(self) -> HashMap<String, KStream<K, V>> {
+        self.finish(false)
+    }
+
+    fn finish(self, has_default: bool) -> HashMap<String, KStream<K, V>> {
+        let n = self.branches.len();
+        let names: Vec<String> = self
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(i, (_, b))| {
+                let index = if has_default && i + 1 == n { 0 } else { i + 1 };
+                match &b.name {
+                    Some(name) => format!("{}{name}", self.prefix),
+                    None => format!("{}{index}", self.prefix),
+                }
+            })
+            .collect();
+        let (preds, branched): (Vec<_>, Vec<_>) = self.branches.into_iter().unzip();
+        let preds = Arc::new(preds);
+        let splitter = self.stream.named(self.prefix.clone()).add_node::<K, V, _, _>(
+            "",
+            move || Branch { preds: preds.clone() },
+            &[],
+        );
+        let splitter_stream = self.stream.derive::<K, V>(
+            splitter,
+            self.stream.key_serde.clone(),
+            self.stream.value_serde.clone(),
+            self.stream.repartition_required,
+        );
+        let mut out = HashMap::new();
+        for (name, b) in names.into_iter().zip(branched) {
+            let child = splitter_stream
+                .named(name.clone())
+                .add::<K, V, _, _>(
+                    "",
+                    || PassThrough,
+                    self.stream.key_serde.clone(),
+                    self.stream.value_serde.clone(),
+                    self.stream.repartition_required,
+                );
+            let result = match b.chain {
+                Some(chain) => chain(child),
+                None => Some(child),
+            };
+            if let Some(s) = result {
+                out.insert(name, s);
+            }
+        }
+        out
+    }
+}

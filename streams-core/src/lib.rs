@@ -1,0 +1,52 @@
+//! # streams-core: Kafka Streams, in Rust
+//!
+//! Build a topology with the typed DSL ([`StreamsBuilder`], [`KStream`]) or by hand with the
+//! Processor API ([`Topology`], [`Processor`]); test it without a broker in the
+//! [`TopologyTestDriver`]. The package split follows Kafka Streams: [`kstream`] (the DSL),
+//! [`processor`] (the Processor API), [`state`] (stores); engine internals are private.
+//!
+//! ```
+//! use streams_core::*;
+//!
+//! // Count nothing yet: keep rides longer than 2 miles, keyed by pickup location.
+//! let builder = StreamsBuilder::new();
+//! builder
+//!     .stream("rides", Consumed::with(StringSerde, F64Serde))
+//!     .filter(|_pickup, miles| *miles > 2.0)
+//!     .to("long-rides", Produced::new());
+//! let topology = builder.build()?;
+//! println!("{}", topology.describe());
+//! # Ok::<(), StreamsError>(())
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod error;
+pub mod kstream;
+pub mod processor;
+pub mod record;
+pub mod serdes;
+pub mod state;
+pub mod test_driver;
+pub mod timestamp;
+
+pub use config::{DeserializationHandler, StreamsConfig};
+pub use error::{RecordLocation, RecordPart, Result, SerdeError, StreamsError};
+pub use kstream::{
+    Branched, BranchedKStream, Consumed, Data, KStream, Produced, Repartitioned, StreamsBuilder,
+};
+pub use processor::internals::node::TaskMetrics;
+pub use processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
+pub use processor::{
+    Cancellable, Processor, ProcessorContext, PunctuationType, TaskId, Topology,
+    TopologyDescription,
+};
+pub use record::{Header, Headers, Record, RecordMetadata};
+pub use serdes::{
+    BytesSerde, DefaultSerde, DynSerde, F64Serde, I32Serde, I64Serde, Json, Nullable, Serde,
+    StringSerde, U32Serde, U64Serde, UnitSerde,
+};
+pub use state::{KeyValueStore, StateStore, StoreBuilder, Stores};
+pub use test_driver::{TestInputTopic, TestOutputTopic, TestRecord, TopologyTestDriver};
+pub use timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtractor, ValueTimestamp};

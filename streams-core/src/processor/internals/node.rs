@@ -1,0 +1,195 @@
+//! Type-erased node instances and the context passed between them.
+//!
+//! A task holds its nodes in an arena (`Vec<RefCell<Box<dyn NodeInstance>>>`). Forwarding a
+//! record to a child passes `&mut Option<Record<K, V>>` as `&mut dyn Any`: the child takes the
+//! record out after a `TypeId` check, so a hop costs no allocation and no serialization. The
+//! types of every edge were checked when the topology was built.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::error::{RecordLocation, Result, StreamsError};
+use crate::processor::internals::collector::RecordCollector;
+use crate::processor::internals::plan::SubtopologyPlan;
+use crate::processor::internals::punctuation::PunctuationQueue;
+use crate::processor::internals::source::SourceInstance;
+use crate::processor::{Cancellable, Processor, ProcessorContext, TaskId};
+use crate::record::{Record, RecordMetadata};
+use crate::state::StateStore;
+
+/// Counters of one task.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TaskMetrics {
+    /// Records taken from the input queues and processed.
+    pub processed: u64,
+    /// Records dropped (undecodable with `LogAndContinue`, invalid timestamps under `Skip`,
+    /// late records for closed windows).
+    pub dropped_records: u64,
+    /// Punctuator calls.
+    pub punctuations: u64,
+}
+
+/// Everything of a task except its nodes.
+pub(crate) struct TaskState {
+    pub id: TaskId,
+    pub application_id: Arc<str>,
+    pub current: Option<RecordMetadata>,
+    pub stream_time: i64,
+    pub wall_clock: i64,
+    pub punctuation: PunctuationQueue,
+    pub stores: BTreeMap<String, Box<dyn StateStore>>,
+    pub collector: Box<dyn RecordCollector>,
+    pub metrics: TaskMetrics,
+}
+
+impl TaskState {
+    pub(crate) fn location(&self) -> Option<RecordLocation> {
+        self.current.as_ref().map(|m| RecordLocation {
+            topic: m.topic.to_string(),
+            partition: m.partition,
+            offset: m.offset,
+        })
+    }
+}
+
+/// The untyped context handed to a node: the task's nodes, its plan, its state and which node
+/// is being called.
+pub(crate) struct RawCtx<'a> {
+    pub nodes: &'a [RefCell<Box<dyn NodeInstance>>],
+    pub plan: &'a SubtopologyPlan,
+    pub task: &'a mut TaskState,
+    pub node: usize,
+}
+
+impl RawCtx<'_> {
+    /// Hands `record` to node `child`.
+    pub(crate) fn call<K: 'static, V: 'static>(
+        &mut self,
+        child: usize,
+        record: Record<K, V>,
+    ) -> Result<()> {
+        let mut slot = Some(record);
+        let mut node = self.nodes[child].try_borrow_mut().map_err(|_| {
+            StreamsError::Internal(format!(
+                "node `{}` was re-entered; topologies must be acyclic",
+                self.plan.names[child]
+            ))
+        })?;
+        node.process(
+            &mut slot,
+            RawCtx {
+                nodes: self.nodes,
+                plan: self.plan,
+                task: &mut *self.task,
+                node: child,
+            },
+        )
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.plan.names[self.node]
+    }
+}
+
+/// A node instance of one task.
+pub(crate) trait NodeInstance {
+    fn init(&mut self, ctx: RawCtx<'_>) -> Result<()>;
+    /// `input` is the `&mut Option<Record<K, V>>` of the node's input types.
+    fn process(&mut self, input: &mut dyn Any, ctx: RawCtx<'_>) -> Result<()>;
+    fn punctuate(&mut self, _id: Cancellable, _timestamp: i64, _ctx: RawCtx<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn close(&mut self, _ctx: RawCtx<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn as_source(&mut self) -> Option<&mut dyn SourceInstance> {
+        None
+    }
+    fn as_source_ref(&self) -> Option<&dyn SourceInstance> {
+        None
+    }
+}
+
+/// Takes the typed record out of a node's input.
+pub(crate) fn take_input<K: 'static, V: 'static>(
+    input: &mut dyn Any,
+    ctx: &RawCtx<'_>,
+) -> Result<Record<K, V>> {
+    input
+        .downcast_mut::<Option<Record<K, V>>>()
+        .and_then(Option::take)
+        .ok_or_else(|| {
+            StreamsError::Internal(format!(
+                "node `{}` expected a Record<{}, {}>",
+                ctx.name(),
+                std::any::type_name::<K>(),
+                std::any::type_name::<V>()
+            ))
+        })
+}
+
+/// Turns a user error into one that names the node and the record being processed.
+pub(crate) fn attribute(err: StreamsError, node: &str, task: &TaskState) -> StreamsError {
+    match err {
+        StreamsError::User(source) => StreamsError::Processor {
+            node: node.to_string(),
+            location: task.location(),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// Adapts a typed [`Processor`] to a node instance.
+pub(crate) struct ProcessorNode<P, KIn, VIn, KOut, VOut> {
+    processor: P,
+    _types: PhantomData<fn(KIn, VIn, KOut, VOut)>,
+}
+
+impl<P, KIn, VIn, KOut, VOut> ProcessorNode<P, KIn, VIn, KOut, VOut> {
+    pub(crate) fn new(processor: P) -> Self {
+        ProcessorNode {
+            processor,
+            _types: PhantomData,
+        }
+    }
+}
+
+macro_rules! with_typed_ctx {
+    ($ctx:ident, $c:ident => $body:expr) => {{
+        let plan = $ctx.plan;
+        let node = $ctx.node;
+        let mut $c = ProcessorContext::<KOut, VOut>::new($ctx);
+        let result = $body;
+        result.map_err(|e| attribute(e, &plan.names[node], $c.raw.task))
+    }};
+}
+
+impl<P, KIn, VIn, KOut, VOut> NodeInstance for ProcessorNode<P, KIn, VIn, KOut, VOut>
+where
+    P: Processor<KIn, VIn, KOut, VOut>,
+    KIn: 'static,
+    VIn: 'static,
+    KOut: 'static,
+    VOut: 'static,
+{
+    fn init(&mut self, ctx: RawCtx<'_>) -> Result<()> {
+        with_typed_ctx!(ctx, c => self.processor.init(&mut c))
+    }
+
+    fn process(&mut self, input: &mut dyn Any, ctx: RawCtx<'_>) -> Result<()> {
+        let record = take_input::<KIn, VIn>(input, &ctx)?;
+        with_typed_ctx!(ctx, c => self.processor.process(record, &mut c))
+    }
+
+    fn punctuate(&mut self, id: Cancellable, timestamp: i64, ctx: RawCtx<'_>) -> Result<()> {
+        with_typed_ctx!(ctx, c => self.processor.punctuate(id, timestamp, &mut c))
+    }
+
+    fn close(&mut self, ctx: RawCtx<'_>) -> Result<()> {
+        with_typed_ctx!(ctx, c => self.processor.close(&mut c))
+    }
+}

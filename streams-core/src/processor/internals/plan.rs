@@ -1,0 +1,218 @@
+//! The executable form of a topology: sub-topologies with local node indices, node factories,
+//! source queues and the internal topics with their partition counts.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::{Result, StreamsError};
+use crate::processor::internals::node::NodeInstance;
+use crate::state::StoreBuilder;
+
+/// A topic as the topology names it: a user topic, or an internal one whose real name is
+/// `<application.id>-<name>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum TopicName {
+    User(String),
+    Internal(String),
+}
+
+impl TopicName {
+    pub(crate) fn resolve(&self, application_id: &str) -> String {
+        match self {
+            TopicName::User(t) => t.clone(),
+            TopicName::Internal(base) => format!("{application_id}-{base}"),
+        }
+    }
+    /// The name shown by `describe()` (internal topics without the application prefix).
+    pub(crate) fn display(&self) -> &str {
+        match self {
+            TopicName::User(t) | TopicName::Internal(t) => t,
+        }
+    }
+}
+
+pub(crate) type NodeFactory = Arc<dyn Fn() -> Box<dyn NodeInstance> + Send + Sync>;
+
+/// Key and value types of records on an edge, for checks at build time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TypeSig {
+    key: TypeId,
+    value: TypeId,
+    key_name: &'static str,
+    value_name: &'static str,
+}
+
+impl TypeSig {
+    pub(crate) fn of<K: 'static, V: 'static>() -> Self {
+        TypeSig {
+            key: TypeId::of::<K>(),
+            value: TypeId::of::<V>(),
+            key_name: std::any::type_name::<K>(),
+            value_name: std::any::type_name::<V>(),
+        }
+    }
+    pub(crate) fn same(&self, other: &TypeSig) -> bool {
+        self.key == other.key && self.value == other.value
+    }
+}
+
+impl std::fmt::Display for TypeSig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "({}, {})", self.key_name, self.value_name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NodeKind {
+    Source { topics: Vec<TopicName> },
+    Processor,
+    Sink { topic: Option<TopicName> },
+}
+
+pub(crate) struct NodeDef {
+    pub name: String,
+    pub kind: NodeKind,
+    pub parents: Vec<usize>,
+    pub children: Vec<usize>,
+    pub stores: Vec<String>,
+    pub input: Option<TypeSig>,
+    pub output: Option<TypeSig>,
+    pub factory: NodeFactory,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InternalTopicDef {
+    pub name: String,
+    pub partitions: Option<i32>,
+}
+
+/// One source queue of a sub-topology: a topic read by a source node (slot = the topic's index
+/// among that node's topics).
+#[derive(Debug, Clone)]
+pub(crate) struct SourceTopic {
+    pub topic: TopicName,
+    pub node: usize,
+    pub slot: usize,
+}
+
+pub(crate) struct SubtopologyPlan {
+    pub id: u32,
+    pub names: Vec<String>,
+    pub children: Vec<Vec<usize>>,
+    pub node_stores: Vec<Vec<String>>,
+    pub factories: Vec<NodeFactory>,
+    pub sources: Vec<SourceTopic>,
+    pub sink_topics: Vec<TopicName>,
+    pub stores: Vec<Arc<dyn StoreBuilder>>,
+}
+
+pub(crate) struct TopologyPlan {
+    pub subtopologies: Vec<SubtopologyPlan>,
+    pub internal_topics: Vec<InternalTopicDef>,
+}
+
+impl TopologyPlan {
+    /// Partition counts of every topic the topology reads, with internal topics resolved to
+    /// their full names. `user_topic` gives the count of a user topic (`None`: it does not
+    /// exist). An internal topic without an explicit count gets the largest count among the
+    /// source topics of the sub-topologies that write to it, as in Kafka Streams.
+    pub(crate) fn partition_counts(
+        &self,
+        application_id: &str,
+        user_topic: &dyn Fn(&str) -> Option<i32>,
+    ) -> Result<HashMap<TopicName, i32>> {
+        let mut counts: HashMap<TopicName, i32> = HashMap::new();
+        for sub in &self.subtopologies {
+            for s in &sub.sources {
+                if let TopicName::User(t) = &s.topic {
+                    let n = user_topic(t).ok_or_else(|| {
+                        StreamsError::InvalidTopology(format!(
+                            "source topic `{t}` of sub-topology {} does not exist; create it first",
+                            sub.id
+                        ))
+                    })?;
+                    counts.insert(s.topic.clone(), n);
+                }
+            }
+        }
+        for t in &self.internal_topics {
+            if let Some(n) = t.partitions {
+                counts.insert(TopicName::Internal(t.name.clone()), n);
+            }
+        }
+        for _ in 0..=self.internal_topics.len() {
+            for t in &self.internal_topics {
+                let name = TopicName::Internal(t.name.clone());
+                if counts.contains_key(&name) {
+                    continue;
+                }
+                let mut max = None;
+                let mut complete = true;
+                for sub in self.subtopologies.iter().filter(|s| s.sink_topics.contains(&name)) {
+                    for s in &sub.sources {
+                        match counts.get(&s.topic) {
+                            Some(&n) => max = Some(max.map_or(n, |m: i32| m.max(n))),
+                            None => complete = false,
+                        }
+                    }
+                }
+                if let (true, Some(n)) = (complete, max) {
+                    counts.insert(name, n);
+                }
+            }
+        }
+        for t in &self.internal_topics {
+            if !counts.contains_key(&TopicName::Internal(t.name.clone())) {
+                return Err(StreamsError::InvalidTopology(format!(
+                    "cannot infer the partition count of internal topic `{}-{}`; set it with Repartitioned::with_number_of_partitions",
+                    application_id, t.name
+                )));
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The number of tasks of each sub-topology; checks that its source topics are
+    /// co-partitioned.
+    pub(crate) fn task_counts(
+        &self,
+        application_id: &str,
+        counts: &HashMap<TopicName, i32>,
+    ) -> Result<Vec<i32>> {
+        self.subtopologies
+            .iter()
+            .map(|sub| {
+                let mut n = None;
+                for s in &sub.sources {
+                    let c = counts.get(&s.topic).copied().unwrap_or(0);
+                    match n {
+                        None => n = Some(c),
+                        Some(m) if m != c => {
+                            let list = sub
+                                .sources
+                                .iter()
+                                .map(|s| {
+                                    format!(
+                                        "{} ({} partitions)",
+                                        s.topic.resolve(application_id),
+                                        counts.get(&s.topic).copied().unwrap_or(0)
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            return Err(StreamsError::InvalidTopology(format!(
+                                "sub-topology {} reads topics that are not co-partitioned: {list}. \
+                                 Topics joined or merged in one sub-topology need the same partition count; \
+                                 repartition one side (KStream::repartition) or recreate the topic",
+                                sub.id
+                            )));
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(n.unwrap_or(0))
+            })
+            .collect()
+    }
+}

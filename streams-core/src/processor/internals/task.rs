@@ -1,0 +1,312 @@
+//! `StreamTask`: one sub-topology instance for one partition. The Kafka runtime and the
+//! `TopologyTestDriver` both run exactly this; only what feeds `enqueue` and what the collector
+//! does with output differ.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::config::DeserializationHandler;
+use crate::error::{Result, StreamsError};
+use crate::processor::internals::collector::RecordCollector;
+use crate::processor::internals::node::{NodeInstance, RawCtx, TaskMetrics, TaskState};
+use crate::processor::internals::plan::TopologyPlan;
+use crate::processor::internals::punctuation::PunctuationQueue;
+use crate::processor::internals::source::{Enqueued, QueueEnv};
+use crate::processor::{PunctuationType, TaskId};
+use crate::record::{RawRecord, RecordMetadata};
+use crate::state::{StateStore, StoreContext};
+use crate::timestamp::InvalidTimestampPolicy;
+
+/// Settings a task takes from the application config.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TaskConfig {
+    pub handler: DeserializationHandler,
+    pub timestamp_policy: InvalidTimestampPolicy,
+}
+
+/// One source topic-partition of a task.
+pub(crate) struct PartitionQueue {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    node: usize,
+    slot: usize,
+    /// Offset of the next record to read after everything processed or dropped (-1: none).
+    pub consumed: i64,
+}
+
+pub(crate) struct StreamTask {
+    plan: Arc<TopologyPlan>,
+    sub: usize,
+    nodes: Vec<RefCell<Box<dyn NodeInstance>>>,
+    queues: Vec<PartitionQueue>,
+    state: TaskState,
+    config: TaskConfig,
+    closed: bool,
+}
+
+impl StreamTask {
+    pub(crate) fn new(
+        plan: Arc<TopologyPlan>,
+        sub: usize,
+        partition: i32,
+        application_id: &str,
+        collector: Box<dyn RecordCollector>,
+        config: TaskConfig,
+        wall_clock: i64,
+    ) -> Result<Self> {
+        let sp = plan
+            .subtopologies
+            .get(sub)
+            .ok_or_else(|| StreamsError::Internal(format!("no sub-topology #{sub}")))?;
+        let id = TaskId {
+            subtopology: sp.id,
+            partition,
+        };
+        let nodes = sp.factories.iter().map(|f| RefCell::new(f())).collect();
+        let queues = sp
+            .sources
+            .iter()
+            .map(|s| PartitionQueue {
+                topic: Arc::from(s.topic.resolve(application_id)),
+                partition,
+                node: s.node,
+                slot: s.slot,
+                consumed: -1,
+            })
+            .collect();
+        let store_ctx = StoreContext {
+            application_id,
+            task_id: id,
+        };
+        let mut stores: BTreeMap<String, Box<dyn StateStore>> = BTreeMap::new();
+        for builder in &sp.stores {
+            stores.insert(builder.name().to_string(), builder.build(&store_ctx)?);
+        }
+        let mut task = StreamTask {
+            sub,
+            nodes,
+            queues,
+            state: TaskState {
+                id,
+                application_id: Arc::from(application_id),
+                current: None,
+                stream_time: -1,
+                wall_clock,
+                punctuation: PunctuationQueue::default(),
+                stores,
+                collector,
+                metrics: TaskMetrics::default(),
+            },
+            config,
+            closed: false,
+            plan,
+        };
+        task.init()?;
+        Ok(task)
+    }
+
+    fn init(&mut self) -> Result<()> {
+        let sp = &self.plan.subtopologies[self.sub];
+        for (i, cell) in self.nodes.iter().enumerate() {
+            let mut node = cell
+                .try_borrow_mut()
+                .map_err(|_| StreamsError::Internal("node borrowed during init".into()))?;
+            node.init(RawCtx {
+                nodes: &self.nodes,
+                plan: sp,
+                task: &mut self.state,
+                node: i,
+            })?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn id(&self) -> TaskId {
+        self.state.id
+    }
+
+    pub(crate) fn queues(&self) -> &[PartitionQueue] {
+        &self.queues
+    }
+
+    /// Deserializes a record, extracts its timestamp and queues it (or drops it by policy).
+    pub(crate) fn enqueue(&mut self, queue: usize, raw: RawRecord<'_>) -> Result<()> {
+        let q = self
+            .queues
+            .get_mut(queue)
+            .ok_or_else(|| StreamsError::Internal(format!("task has no queue #{queue}")))?;
+        let mut node = self.nodes[q.node]
+            .try_borrow_mut()
+            .map_err(|_| StreamsError::Internal("source busy during enqueue".into()))?;
+        let source = node
+            .as_source()
+            .ok_or_else(|| StreamsError::Internal("queue bound to a non-source node".into()))?;
+        let outcome = source.enqueue(
+            q.slot,
+            raw,
+            &QueueEnv {
+                topic: &q.topic,
+                partition: q.partition,
+                handler: self.config.handler,
+                default_policy: self.config.timestamp_policy,
+            },
+        )?;
+        if let Enqueued::Dropped(_) = outcome {
+            self.state.metrics.dropped_records += 1;
+            if source.queued(q.slot) == 0 {
+                q.consumed = q.consumed.max(raw.offset + 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records waiting in all queues.
+    pub(crate) fn queued(&self) -> usize {
+        self.queues
+            .iter()
+            .map(|q| {
+                self.nodes[q.node]
+                    .borrow()
+                    .as_source_ref()
+                    .map_or(0, |s| s.queued(q.slot))
+            })
+            .sum()
+    }
+
+    /// Processes the waiting record with the lowest timestamp across the task's queues (ties:
+    /// the queue listed first), then fires due stream-time punctuators. `false` if nothing
+    /// was waiting.
+    pub(crate) fn process_one(&mut self) -> Result<bool> {
+        let mut best: Option<(i64, usize, i64)> = None;
+        for (i, q) in self.queues.iter().enumerate() {
+            let node = self.nodes[q.node].borrow();
+            if let Some((ts, offset)) = node.as_source_ref().and_then(|s| s.head(q.slot)) {
+                if best.is_none_or(|(b, _, _)| ts < b) {
+                    best = Some((ts, i, offset));
+                }
+            }
+        }
+        let Some((timestamp, qi, offset)) = best else {
+            return Ok(false);
+        };
+        let sp = &self.plan.subtopologies[self.sub];
+        let q = &mut self.queues[qi];
+        self.state.stream_time = self.state.stream_time.max(timestamp);
+        match &mut self.state.current {
+            Some(m) if Arc::ptr_eq(&m.topic, &q.topic) => {
+                m.partition = q.partition;
+                m.offset = offset;
+            }
+            current => {
+                *current = Some(RecordMetadata {
+                    topic: q.topic.clone(),
+                    partition: q.partition,
+                    offset,
+                })
+            }
+        }
+        {
+            let mut node = self.nodes[q.node]
+                .try_borrow_mut()
+                .map_err(|_| StreamsError::Internal("source busy".into()))?;
+            let source = node
+                .as_source()
+                .ok_or_else(|| StreamsError::Internal("queue bound to a non-source node".into()))?;
+            source.process_head(
+                q.slot,
+                RawCtx {
+                    nodes: &self.nodes,
+                    plan: sp,
+                    task: &mut self.state,
+                    node: q.node,
+                },
+            )?;
+        }
+        q.consumed = q.consumed.max(offset + 1);
+        self.state.metrics.processed += 1;
+        self.state.current = None;
+        self.punctuate(PunctuationType::StreamTime)?;
+        Ok(true)
+    }
+
+    /// Fires the punctuators of `kind` that are due. Stream time must be known (a record was
+    /// processed) for stream-time punctuators.
+    pub(crate) fn punctuate(&mut self, kind: PunctuationType) -> Result<bool> {
+        let now = match kind {
+            PunctuationType::StreamTime => self.state.stream_time,
+            PunctuationType::WallClockTime => self.state.wall_clock,
+        };
+        if now < 0 || self.state.punctuation.is_empty(kind) {
+            return Ok(false);
+        }
+        let sp = &self.plan.subtopologies[self.sub];
+        let mut fired = false;
+        self.state.current = None;
+        while let Some((id, node)) = self.state.punctuation.pop_due(kind, now) {
+            let mut n = self.nodes[node]
+                .try_borrow_mut()
+                .map_err(|_| StreamsError::Internal("node busy during punctuation".into()))?;
+            n.punctuate(
+                id,
+                now,
+                RawCtx {
+                    nodes: &self.nodes,
+                    plan: sp,
+                    task: &mut self.state,
+                    node,
+                },
+            )?;
+            self.state.metrics.punctuations += 1;
+            fired = true;
+        }
+        Ok(fired)
+    }
+
+    /// Moves the task's wall clock (never backwards) and fires due wall-clock punctuators.
+    pub(crate) fn advance_wall_clock(&mut self, now: i64) -> Result<bool> {
+        self.state.wall_clock = self.state.wall_clock.max(now);
+        self.punctuate(PunctuationType::WallClockTime)
+    }
+
+    pub(crate) fn metrics(&self) -> &TaskMetrics {
+        &self.state.metrics
+    }
+
+    pub(crate) fn stream_time(&self) -> i64 {
+        self.state.stream_time
+    }
+
+    pub(crate) fn store(&self, name: &str) -> Option<&dyn StateStore> {
+        self.state.stores.get(name).map(|s| &**s)
+    }
+
+    /// Closes nodes (in order) and stores. Idempotent.
+    pub(crate) fn close(&mut self) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        let sp = &self.plan.subtopologies[self.sub];
+        let mut first_err = None;
+        for (i, cell) in self.nodes.iter().enumerate() {
+            let Ok(mut node) = cell.try_borrow_mut() else {
+                continue;
+            };
+            if let Err(e) = node.close(RawCtx {
+                nodes: &self.nodes,
+                plan: sp,
+                task: &mut self.state,
+                node: i,
+            }) {
+                first_err.get_or_insert(e);
+            }
+        }
+        for store in self.state.stores.values() {
+            if let Err(e) = store.flush().and_then(|_| store.close()) {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,724 @@
+//! `TopologyTestDriver`: runs a topology's tasks in memory, with no broker.
+//!
+//! The driver creates the same `StreamTask`s the Kafka runtime creates, one per sub-topology
+//! and partition, and only replaces the consumer (records piped in are enqueued into the task
+//! that owns their partition) and the producer (records written by sinks are captured in
+//! memory; those for repartition or source topics are routed back into the owning task).
+//!
+//! # Which record is processed next
+//! Records piped together (a list, or records enqueued on several topics before
+//! [`TopologyTestDriver::process_queued`]) are processed as the runtime would: within a task,
+//! the waiting record with the lowest timestamp across the task's partitions goes first (ties:
+//! the source declared first); across tasks, the task with the lowest id that has records
+//! waiting goes first. Kafka's own driver processes in pipe order instead.
+//!
+//! # Partitions
+//! Every topic has one partition unless set with [`TopologyTestDriverBuilder::partitions`].
+//! Keyed records are partitioned by murmur2 of the key bytes (Kafka's default partitioner),
+//! records without a key go to partition 0. Repartition topics get the partition count Kafka
+//! Streams would give them.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{RecordLocation, RecordPart, Result, StreamsError};
+use crate::processor::internals::collector::{OutRecord, RecordCollector};
+use crate::processor::internals::node::TaskMetrics;
+use crate::processor::internals::partitioner::murmur2_partition;
+use crate::processor::internals::plan::TopicName;
+use crate::processor::internals::task::{StreamTask, TaskConfig};
+use crate::processor::{TaskId, Topology};
+use crate::record::{Headers, RawRecord, Record};
+use crate::serdes::{deserialize_opt, serialize_into, Serde};
+use crate::state::StateStore;
+use crate::StreamsConfig;
+
+/// A record captured from a sink.
+#[derive(Debug, Clone)]
+struct Captured {
+    topic: String,
+    partition: i32,
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    timestamp: i64,
+    headers: Headers,
+}
+
+struct PartitionTable {
+    counts: HashMap<String, i32>,
+    default: i32,
+}
+
+impl PartitionTable {
+    fn count(&self, topic: &str) -> i32 {
+        self.counts.get(topic).copied().unwrap_or(self.default)
+    }
+}
+
+struct DriverCollector {
+    captured: Rc<RefCell<Vec<Captured>>>,
+    partitions: Rc<PartitionTable>,
+}
+
+impl RecordCollector for DriverCollector {
+    fn send(&mut self, r: OutRecord<'_>) -> Result<()> {
+        self.captured.borrow_mut().push(Captured {
+            topic: r.topic.to_string(),
+            partition: r.partition.unwrap_or(0),
+            key: r.key.map(<[u8]>::to_vec),
+            value: r.value.map(<[u8]>::to_vec),
+            timestamp: r.timestamp,
+            headers: r.headers.clone(),
+        });
+        Ok(())
+    }
+    fn partition_count(&mut self, topic: &str) -> Result<i32> {
+        Ok(self.partitions.count(topic))
+    }
+}
+
+struct Inner {
+    application_id: String,
+    tasks: Vec<StreamTask>,
+    /// topic → per partition: (task index, queue index)
+    routes: HashMap<String, Vec<(usize, usize)>>,
+    internal_topics: Vec<String>,
+    partitions: Rc<PartitionTable>,
+    offsets: HashMap<(String, i32), i64>,
+    captured: Rc<RefCell<Vec<Captured>>>,
+    outputs: HashMap<String, VecDeque<Captured>>,
+    wall_clock: i64,
+}
+
+impl Inner {
+    fn enqueue(
+        &mut self,
+        topic: &str,
+        partition: Option<i32>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+        headers: &Headers,
+    ) -> Result<()> {
+        let Some(route) = self.routes.get(topic) else {
+            let mut known: Vec<&str> = self
+                .routes
+                .keys()
+                .map(String::as_str)
+                .filter(|t| !self.internal_topics.iter().any(|i| i == t))
+                .collect();
+            known.sort_unstable();
+            return Err(StreamsError::Driver(format!(
+                "topic `{topic}` is not read by the topology; its source topics are: {}",
+                known.join(", ")
+            )));
+        };
+        let n = route.len() as i32;
+        let partition = match (partition, key) {
+            (Some(p), _) if (0..n).contains(&p) => p,
+            (Some(p), _) => {
+                return Err(StreamsError::Driver(format!(
+                    "topic `{topic}` has {n} partitions; partition {p} does not exist"
+                )))
+            }
+            (None, Some(k)) => murmur2_partition(k, n),
+            (None, None) => 0,
+        };
+        let (task, queue) = route[partition as usize];
+        let next = self.offsets.entry((topic.to_string(), partition)).or_insert(0);
+        let offset = *next;
+        *next += 1;
+        self.tasks[task].enqueue(
+            queue,
+            RawRecord {
+                key,
+                value,
+                timestamp,
+                offset,
+                headers,
+            },
+        )
+    }
+
+    /// Moves captured sink output to the output queues, feeding records for topics the
+    /// topology reads (repartition topics, or a source that is also a sink) back into tasks.
+    fn route_captured(&mut self) -> Result<()> {
+        let captured = std::mem::take(&mut *self.captured.borrow_mut());
+        for r in captured {
+            if self.routes.contains_key(&r.topic) {
+                self.enqueue(
+                    &r.topic,
+                    Some(r.partition),
+                    r.key.as_deref(),
+                    r.value.as_deref(),
+                    r.timestamp,
+                    &r.headers,
+                )?;
+            }
+            self.outputs.entry(r.topic.clone()).or_default().push_back(r);
+        }
+        Ok(())
+    }
+
+    fn process_queued(&mut self) -> Result<()> {
+        loop {
+            self.route_captured()?;
+            let Some(task) = self.tasks.iter_mut().find(|t| t.queued() > 0) else {
+                return Ok(());
+            };
+            task.process_one()?;
+        }
+    }
+}
+
+/// Runs a topology in memory for tests. See the [module docs](self) for the processing rules.
+///
+/// ```
+/// use streams_core::*;
+///
+/// let builder = StreamsBuilder::new();
+/// builder.stream("words", Consumed::with(StringSerde, StringSerde))
+///     .flat_map_values(|line: String| line.split(' ').map(str::to_owned).collect::<Vec<_>>())
+///     .to("tokens", Produced::new());
+/// let driver = TopologyTestDriver::new(builder.build()?, StreamsConfig::new("tokenizer"))?;
+///
+/// let words = driver.input_topic("words", StringSerde, StringSerde);
+/// let tokens = driver.output_topic("tokens", StringSerde, StringSerde);
+/// words.pipe_input("k".to_string(), "hello stream world".to_string())?;
+/// assert_eq!(tokens.read_values_to_list()?, ["hello", "stream", "world"]);
+/// assert!(tokens.is_empty());
+/// # Ok::<(), StreamsError>(())
+/// ```
+pub struct TopologyTestDriver {
+    inner: RefCell<Inner>,
+}
+
+/// Options of a [`TopologyTestDriver`].
+pub struct TopologyTestDriverBuilder {
+    topology: Topology,
+    config: StreamsConfig,
+    partitions: HashMap<String, i32>,
+    default_partitions: i32,
+    wall_clock: i64,
+}
+
+impl TopologyTestDriverBuilder {
+    /// Gives `topic` this many partitions (default 1).
+    pub fn partitions(mut self, topic: &str, partitions: i32) -> Self {
+        self.partitions.insert(topic.to_string(), partitions);
+        self
+    }
+    /// Partition count of topics not set with [`Self::partitions`] (default 1).
+    pub fn default_partitions(mut self, partitions: i32) -> Self {
+        self.default_partitions = partitions;
+        self
+    }
+    /// Initial mock wall-clock time, epoch ms (default 0).
+    pub fn wall_clock_start(mut self, epoch_ms: i64) -> Self {
+        self.wall_clock = epoch_ms;
+        self
+    }
+
+    /// Creates the tasks and initializes their processors.
+    pub fn build(self) -> Result<TopologyTestDriver> {
+        self.config.validate()?;
+        if let Some((t, n)) = self
+            .partitions
+            .iter()
+            .map(|(t, n)| (t.as_str(), *n))
+            .chain([("(default)", self.default_partitions)])
+            .find(|(_, n)| *n < 1)
+        {
+            return Err(StreamsError::Driver(format!(
+                "topic `{t}` must have at least one partition, got {n}"
+            )));
+        }
+        let app = self.config.application_id().to_string();
+        let task_config = TaskConfig {
+            handler: self.config.deserialization_handler()?,
+            timestamp_policy: self.config.timestamp_policy()?,
+        };
+        let plan = Arc::new(self.topology.plan()?);
+        let user = |t: &str| Some(self.partitions.get(t).copied().unwrap_or(self.default_partitions));
+        let counts = plan.partition_counts(&app, &user)?;
+        let task_counts = plan.task_counts(&app, &counts)?;
+        let mut table = self.partitions.clone();
+        for (topic, n) in &counts {
+            table.insert(topic.resolve(&app), *n);
+        }
+        let partitions = Rc::new(PartitionTable {
+            counts: table,
+            default: self.default_partitions,
+        });
+        let captured = Rc::new(RefCell::new(Vec::new()));
+        let mut tasks = Vec::new();
+        let mut routes: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (sub, &n) in task_counts.iter().enumerate() {
+            for p in 0..n {
+                let task = StreamTask::new(
+                    plan.clone(),
+                    sub,
+                    p,
+                    &app,
+                    Box::new(DriverCollector {
+                        captured: captured.clone(),
+                        partitions: partitions.clone(),
+                    }),
+                    task_config,
+                    self.wall_clock,
+                )?;
+                for (qi, q) in task.queues().iter().enumerate() {
+                    let route = routes.entry(q.topic.to_string()).or_default();
+                    if route.len() != p as usize {
+                        return Err(StreamsError::Internal(format!(
+                            "tasks of topic {} created out of order",
+                            q.topic
+                        )));
+                    }
+                    route.push((tasks.len(), qi));
+                }
+                tasks.push(task);
+            }
+        }
+        let internal_topics = plan
+            .internal_topics
+            .iter()
+            .map(|t| TopicName::Internal(t.name.clone()).resolve(&app))
+            .collect();
+        let driver = TopologyTestDriver {
+            inner: RefCell::new(Inner {
+                application_id: app,
+                tasks,
+                routes,
+                internal_topics,
+                partitions,
+                offsets: HashMap::new(),
+                captured,
+                outputs: HashMap::new(),
+                wall_clock: self.wall_clock,
+            }),
+        };
+        // Processors may forward from `init`.
+        driver.inner.borrow_mut().process_queued()?;
+        Ok(driver)
+    }
+}
+
+impl TopologyTestDriver {
+    /// A driver with one partition per topic and the mock clock at 0.
+    pub fn new(topology: Topology, config: StreamsConfig) -> Result<Self> {
+        Self::builder(topology, config).build()
+    }
+
+    /// A driver with options (partition counts, start time).
+    pub fn builder(topology: Topology, config: StreamsConfig) -> TopologyTestDriverBuilder {
+        TopologyTestDriverBuilder {
+            topology,
+            config,
+            partitions: HashMap::new(),
+            default_partitions: 1,
+            wall_clock: 0,
+        }
+    }
+
+    /// A handle to pipe records into `topic`, with auto-advancing timestamps starting at 0.
+    pub fn input_topic<K: 'static, V: 'static>(
+        &self,
+        topic: &str,
+        key_serde: impl Serde<K>,
+        value_serde: impl Serde<V>,
+    ) -> TestInputTopic<'_, K, V> {
+        self.input_topic_with_time(topic, key_serde, value_serde, 0, Duration::ZERO)
+    }
+
+    /// A handle whose records get `start_ms`, then `start_ms + auto_advance`, and so on, unless
+    /// a timestamp is given.
+    pub fn input_topic_with_time<K: 'static, V: 'static>(
+        &self,
+        topic: &str,
+        key_serde: impl Serde<K>,
+        value_serde: impl Serde<V>,
+        start_ms: i64,
+        auto_advance: Duration,
+    ) -> TestInputTopic<'_, K, V> {
+        TestInputTopic {
+            driver: self,
+            topic: topic.to_string(),
+            key_serde: Box::new(key_serde),
+            value_serde: Box::new(value_serde),
+            next_timestamp: Cell::new(start_ms),
+            advance: i64::try_from(auto_advance.as_millis()).unwrap_or(i64::MAX),
+            key_buf: RefCell::new(Vec::new()),
+            value_buf: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// A handle to read what the topology wrote to `topic`.
+    pub fn output_topic<K: 'static, V: 'static>(
+        &self,
+        topic: &str,
+        key_serde: impl Serde<K>,
+        value_serde: impl Serde<V>,
+    ) -> TestOutputTopic<'_, K, V> {
+        TestOutputTopic {
+            driver: self,
+            topic: topic.to_string(),
+            key_serde: Box::new(key_serde),
+            value_serde: Box::new(value_serde),
+        }
+    }
+
+    /// Pipes one serialized record (what a producer would send) and processes it.
+    pub fn pipe_raw(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+    ) -> Result<()> {
+        let mut inner = self.inner.borrow_mut();
+        inner.enqueue(topic, None, key, value, timestamp, &Headers::new())?;
+        inner.process_queued()
+    }
+
+    /// Processes everything enqueued with the `enqueue_*` methods of the input topics (and what
+    /// it leads to), by the runtime's order.
+    pub fn process_queued(&self) -> Result<()> {
+        self.inner.borrow_mut().process_queued()
+    }
+
+    /// Advances the mock wall clock, fires due wall-clock punctuators in every task, and
+    /// processes what they produce.
+    pub fn advance_wall_clock_time(&self, by: Duration) -> Result<()> {
+        let mut inner = self.inner.borrow_mut();
+        inner.wall_clock = inner
+            .wall_clock
+            .saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
+        let now = inner.wall_clock;
+        for i in 0..inner.tasks.len() {
+            inner.tasks[i].advance_wall_clock(now)?;
+            inner.process_queued()?;
+        }
+        Ok(())
+    }
+
+    /// The mock wall-clock time, epoch ms.
+    pub fn wall_clock_time(&self) -> i64 {
+        self.inner.borrow().wall_clock
+    }
+
+    /// A state store of partition 0's task (with one partition per topic, the only one).
+    pub fn get_state_store<S: StateStore + Clone>(&self, name: &str) -> Result<S> {
+        self.get_state_store_for_partition(name, 0)
+    }
+
+    /// A state store of the task for `partition`.
+    pub fn get_state_store_for_partition<S: StateStore + Clone>(
+        &self,
+        name: &str,
+        partition: i32,
+    ) -> Result<S> {
+        let inner = self.inner.borrow();
+        let store = inner
+            .tasks
+            .iter()
+            .filter(|t| t.id().partition == partition)
+            .find_map(|t| t.store(name))
+            .ok_or_else(|| {
+                StreamsError::Driver(format!("no task of partition {partition} has a store `{name}`"))
+            })?;
+        store.as_any().downcast_ref::<S>().cloned().ok_or_else(|| {
+            StreamsError::Driver(format!(
+                "store `{name}` is not a `{}`",
+                std::any::type_name::<S>()
+            ))
+        })
+    }
+
+    /// The ids of the driver's tasks.
+    pub fn task_ids(&self) -> Vec<TaskId> {
+        self.inner.borrow().tasks.iter().map(StreamTask::id).collect()
+    }
+
+    /// The counters of one task.
+    pub fn task_metrics(&self, task: TaskId) -> Option<TaskMetrics> {
+        let inner = self.inner.borrow();
+        inner.tasks.iter().find(|t| t.id() == task).map(|t| t.metrics().clone())
+    }
+
+    /// The counters of all tasks added up.
+    pub fn metrics(&self) -> TaskMetrics {
+        let inner = self.inner.borrow();
+        let mut sum = TaskMetrics::default();
+        for t in &inner.tasks {
+            let m = t.metrics();
+            sum.processed += m.processed;
+            sum.dropped_records += m.dropped_records;
+            sum.punctuations += m.punctuations;
+        }
+        sum
+    }
+
+    /// The stream time of a task (-1 before its first record).
+    pub fn stream_time(&self, task: TaskId) -> Option<i64> {
+        let inner = self.inner.borrow();
+        inner.tasks.iter().find(|t| t.id() == task).map(StreamTask::stream_time)
+    }
+
+    /// The real name of an internal topic, `<application.id>-<name>`.
+    pub fn internal_topic_name(&self, name: &str) -> String {
+        format!("{}-{name}", self.inner.borrow().application_id)
+    }
+
+    /// Number of partitions the driver gives `topic`.
+    pub fn partition_count(&self, topic: &str) -> i32 {
+        self.inner.borrow().partitions.count(topic)
+    }
+
+    /// Closes every task (processors' `close`, stores flushed and closed).
+    pub fn close(self) -> Result<()> {
+        let mut inner = self.inner.into_inner();
+        let mut first = None;
+        for t in &mut inner.tasks {
+            if let Err(e) = t.close() {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+/// Pipes typed records into one topic of a [`TopologyTestDriver`].
+pub struct TestInputTopic<'d, K, V> {
+    driver: &'d TopologyTestDriver,
+    topic: String,
+    key_serde: Box<dyn Serde<K>>,
+    value_serde: Box<dyn Serde<V>>,
+    next_timestamp: Cell<i64>,
+    advance: i64,
+    key_buf: RefCell<Vec<u8>>,
+    value_buf: RefCell<Vec<u8>>,
+}
+
+impl<K: 'static, V: 'static> TestInputTopic<'_, K, V> {
+    fn auto_timestamp(&self) -> i64 {
+        let ts = self.next_timestamp.get();
+        self.next_timestamp.set(ts.saturating_add(self.advance));
+        ts
+    }
+
+    fn enqueue_inner(&self, key: Option<&K>, value: &V, timestamp: i64, headers: &Headers) -> Result<()> {
+        let err = |part, source| StreamsError::Serialization {
+            topic: self.topic.clone(),
+            node: "TestInputTopic".into(),
+            part,
+            source,
+        };
+        let mut kb = self.key_buf.borrow_mut();
+        let mut vb = self.value_buf.borrow_mut();
+        let has_key = match key {
+            Some(k) => serialize_into(&*self.key_serde, k, &mut kb).map_err(|e| err(RecordPart::Key, e))?,
+            None => false,
+        };
+        let has_value =
+            serialize_into(&*self.value_serde, value, &mut vb).map_err(|e| err(RecordPart::Value, e))?;
+        self.driver.inner.borrow_mut().enqueue(
+            &self.topic,
+            None,
+            has_key.then_some(kb.as_slice()),
+            has_value.then_some(vb.as_slice()),
+            timestamp,
+            headers,
+        )
+    }
+
+    /// Queues a record without processing it; see [`TopologyTestDriver::process_queued`].
+    pub fn enqueue_key_value_at(&self, key: K, value: V, timestamp: i64) -> Result<()> {
+        self.enqueue_inner(Some(&key), &value, timestamp, &Headers::new())
+    }
+
+    /// Pipes one record with the next auto timestamp and processes it.
+    pub fn pipe_input(&self, key: K, value: V) -> Result<()> {
+        let ts = self.auto_timestamp();
+        self.pipe_input_at(key, value, ts)
+    }
+
+    /// Pipes one record with this timestamp and processes it.
+    pub fn pipe_input_at(&self, key: K, value: V, timestamp: i64) -> Result<()> {
+        self.enqueue_inner(Some(&key), &value, timestamp, &Headers::new())?;
+        self.driver.process_queued()
+    }
+
+    /// Pipes one record without a key (a null key) and processes it.
+    pub fn pipe_value(&self, value: V) -> Result<()> {
+        let ts = self.auto_timestamp();
+        self.enqueue_inner(None, &value, ts, &Headers::new())?;
+        self.driver.process_queued()
+    }
+
+    /// Pipes a record with its timestamp and headers and processes it.
+    pub fn pipe_record(&self, record: Record<K, V>) -> Result<()> {
+        self.enqueue_inner(Some(&record.key), &record.value, record.timestamp, &record.headers)?;
+        self.driver.process_queued()
+    }
+
+    /// Queues all pairs (auto timestamps), then processes them by the runtime's order.
+    pub fn pipe_key_values(&self, records: impl IntoIterator<Item = (K, V)>) -> Result<()> {
+        for (k, v) in records {
+            let ts = self.auto_timestamp();
+            self.enqueue_inner(Some(&k), &v, ts, &Headers::new())?;
+        }
+        self.driver.process_queued()
+    }
+
+    /// Queues all values without keys (auto timestamps), then processes them.
+    pub fn pipe_values(&self, values: impl IntoIterator<Item = V>) -> Result<()> {
+        for v in values {
+            let ts = self.auto_timestamp();
+            self.enqueue_inner(None, &v, ts, &Headers::new())?;
+        }
+        self.driver.process_queued()
+    }
+
+    /// Queues all records (their own timestamps), then processes them by the runtime's order.
+    pub fn pipe_records(&self, records: impl IntoIterator<Item = Record<K, V>>) -> Result<()> {
+        for r in records {
+            self.enqueue_inner(Some(&r.key), &r.value, r.timestamp, &r.headers)?;
+        }
+        self.driver.process_queued()
+    }
+
+    /// Moves the auto timestamp forward.
+    pub fn advance_time(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.next_timestamp
+            .set(self.next_timestamp.get().saturating_add(by));
+    }
+}
+
+/// A record read from an output topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestRecord<K, V> {
+    /// Key.
+    pub key: K,
+    /// Value.
+    pub value: V,
+    /// Timestamp the sink wrote.
+    pub timestamp: i64,
+    /// Headers.
+    pub headers: Headers,
+    /// Partition the sink chose.
+    pub partition: i32,
+}
+
+/// Reads typed records a topology wrote to one topic.
+pub struct TestOutputTopic<'d, K, V> {
+    driver: &'d TopologyTestDriver,
+    topic: String,
+    key_serde: Box<dyn Serde<K>>,
+    value_serde: Box<dyn Serde<V>>,
+}
+
+impl<K: 'static, V: 'static> TestOutputTopic<'_, K, V> {
+    /// Takes the next record.
+    pub fn read_record(&self) -> Result<TestRecord<K, V>> {
+        let r = self
+            .driver
+            .inner
+            .borrow_mut()
+            .outputs
+            .get_mut(&self.topic)
+            .and_then(VecDeque::pop_front)
+            .ok_or_else(|| StreamsError::Driver(format!("output topic `{}` is empty", self.topic)))?;
+        let location = || RecordLocation {
+            topic: r.topic.clone(),
+            partition: r.partition,
+            offset: -1,
+        };
+        let key = deserialize_opt(&*self.key_serde, r.key.as_deref()).map_err(|source| {
+            StreamsError::Deserialization {
+                location: location(),
+                part: RecordPart::Key,
+                source,
+            }
+        })?;
+        let value = deserialize_opt(&*self.value_serde, r.value.as_deref()).map_err(|source| {
+            StreamsError::Deserialization {
+                location: location(),
+                part: RecordPart::Value,
+                source,
+            }
+        })?;
+        Ok(TestRecord {
+            key,
+            value,
+            timestamp: r.timestamp,
+            headers: r.headers,
+            partition: r.partition,
+        })
+    }
+
+    /// Takes the next record's key and value.
+    pub fn read_key_value(&self) -> Result<(K, V)> {
+        self.read_record().map(|r| (r.key, r.value))
+    }
+
+    /// Takes the next record's value.
+    pub fn read_value(&self) -> Result<V> {
+        self.read_record().map(|r| r.value)
+    }
+
+    /// Takes every waiting record.
+    pub fn read_records_to_list(&self) -> Result<Vec<TestRecord<K, V>>> {
+        let mut out = Vec::with_capacity(self.queue_size());
+        while !self.is_empty() {
+            out.push(self.read_record()?);
+        }
+        Ok(out)
+    }
+
+    /// Takes every waiting key and value.
+    pub fn read_key_values_to_list(&self) -> Result<Vec<(K, V)>> {
+        Ok(self
+            .read_records_to_list()?
+            .into_iter()
+            .map(|r| (r.key, r.value))
+            .collect())
+    }
+
+    /// Takes every waiting value.
+    pub fn read_values_to_list(&self) -> Result<Vec<V>> {
+        Ok(self
+            .read_records_to_list()?
+            .into_iter()
+            .map(|r| r.value)
+            .collect())
+    }
+
+    /// Takes every waiting record; the last value per key wins (a table's latest state).
+    pub fn read_key_values_to_map(&self) -> Result<HashMap<K, V>>
+    where
+        K: Eq + Hash,
+    {
+        Ok(self.read_key_values_to_list()?.into_iter().collect())
+    }
+
+    /// True when no record is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.queue_size() == 0
+    }
+
+    /// Number of waiting records.
+    pub fn queue_size(&self) -> usize {
+        self.driver
+            .inner
+            .borrow()
+            .outputs
+            .get(&self.topic)
+            .map_or(0, VecDeque::len)
+    }
+}
