@@ -277,6 +277,33 @@ impl<T: DefaultSerde> DefaultSerde for Option<T> {
     }
 }
 
+/// The built-in default serde of `T` when `T` is one of the [`DefaultSerde`] types, looked up at
+/// run time (the DSL uses it where a stream's serde is unknown, as Kafka falls back to
+/// `default.key.serde` / `default.value.serde`).
+pub(crate) fn builtin_default<T: 'static>() -> Option<std::sync::Arc<dyn Serde<T>>> {
+    use std::any::{Any, TypeId};
+    fn erased<U: DefaultSerde>() -> Box<dyn Any> {
+        Box::new(U::default_serde())
+    }
+    let t = TypeId::of::<T>();
+    let any = [
+        (TypeId::of::<String>(), erased::<String> as fn() -> Box<dyn Any>),
+        (TypeId::of::<Vec<u8>>(), erased::<Vec<u8>>),
+        (TypeId::of::<i32>(), erased::<i32>),
+        (TypeId::of::<i64>(), erased::<i64>),
+        (TypeId::of::<u32>(), erased::<u32>),
+        (TypeId::of::<u64>(), erased::<u64>),
+        (TypeId::of::<f64>(), erased::<f64>),
+        (TypeId::of::<()>(), erased::<()>),
+        (TypeId::of::<Option<String>>(), erased::<Option<String>>),
+        (TypeId::of::<Option<i64>>(), erased::<Option<i64>>),
+    ]
+    .into_iter()
+    .find(|(id, _)| *id == t)
+    .map(|(_, make)| make())?;
+    any.downcast::<std::sync::Arc<dyn Serde<T>>>().ok().map(|b| *b)
+}
+
 /// A shared, type-erased serde (what the DSL keeps).
 pub struct DynSerde<T>(pub std::sync::Arc<dyn Serde<T>>);
 
@@ -345,6 +372,15 @@ mod tests {
         assert!(err.to_string().contains("payload is null"), "{err}");
         let err = Json::<u32>::new().deserialize(b"\"x\"").unwrap_err();
         assert!(err.serde.starts_with("Json<u32>"), "{err}");
+    }
+
+    #[test]
+    fn builtin_defaults_by_type() {
+        let mut buf = Vec::new();
+        builtin_default::<i64>().unwrap().serialize(&7, &mut buf).unwrap();
+        assert_eq!(buf.len(), 8);
+        assert!(builtin_default::<String>().is_some());
+        assert!(builtin_default::<(u8, u8)>().is_none());
     }
 
     #[test]

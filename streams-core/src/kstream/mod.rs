@@ -6,6 +6,7 @@
 mod internals;
 mod options;
 
+use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -16,7 +17,8 @@ use crate::processor::internals::plan::TopicName;
 use crate::processor::internals::sink::{SinkTopic, TopicNameExtractor};
 use crate::processor::{Processor, Topology};
 use crate::record::RecordMetadata;
-use crate::serdes::Serde;
+use crate::serdes::{builtin_default, Serde};
+use crate::state::StoreBuilder;
 use crate::timestamp::RecordTimestamp;
 
 use internals::{
@@ -34,9 +36,28 @@ const INVALID: usize = usize::MAX;
 struct BuilderInner {
     topology: Topology,
     index: usize,
+    defaults: HashMap<TypeId, Box<dyn Any>>,
 }
 
 impl BuilderInner {
+    /// The serde to use for `T`: the one given, else the one the stream knows, else a default
+    /// registered with [`StreamsBuilder::default_serde`], else the built-in one for `T`.
+    fn serde_for<T: 'static>(
+        &self,
+        given: Option<Arc<dyn Serde<T>>>,
+        known: &Option<Arc<dyn Serde<T>>>,
+    ) -> Option<Arc<dyn Serde<T>>> {
+        given
+            .or_else(|| known.clone())
+            .or_else(|| {
+                self.defaults
+                    .get(&TypeId::of::<T>())
+                    .and_then(|d| d.downcast_ref::<Arc<dyn Serde<T>>>())
+                    .cloned()
+            })
+            .or_else(builtin_default::<T>)
+    }
+
     fn new_name(&mut self, prefix: &str) -> String {
         let name = format!("{prefix}{:010}", self.index);
         self.index += 1;
@@ -94,8 +115,44 @@ impl StreamsBuilder {
             inner: Rc::new(RefCell::new(BuilderInner {
                 topology: Topology::new(),
                 index: 0,
+                defaults: HashMap::new(),
             })),
         }
+    }
+
+    /// Registers the serde used for `T` wherever a stream's serde is unknown (after `map`,
+    /// `map_values`, `select_key`, ...) and none is given: Kafka's `default.key.serde` and
+    /// `default.value.serde`, per type. Built-in types (`String`, integers, `f64`, bytes, `()`)
+    /// have defaults already.
+    ///
+    /// ```
+    /// # use streams_core::*;
+    /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+    /// struct Fare { usd: f64 }
+    /// let builder = StreamsBuilder::new();
+    /// builder.default_serde(Json::<Fare>::new());
+    /// builder.stream("fares", Consumed::with(StringSerde, F64Serde))
+    ///     .map_values(|usd| Fare { usd })
+    ///     .to("fares-json", Produced::new()); // String + Json<Fare> found by type
+    /// builder.build()?;
+    /// # Ok::<(), StreamsError>(())
+    /// ```
+    pub fn default_serde<T: 'static>(&self, serde: impl Serde<T>) -> &Self {
+        let serde: Arc<dyn Serde<T>> = Arc::new(serde);
+        self.inner
+            .borrow_mut()
+            .defaults
+            .insert(TypeId::of::<T>(), Box::new(serde));
+        self
+    }
+
+    /// Adds a state store that [`KStream::process`] can name.
+    pub fn add_state_store(&self, store: impl StoreBuilder) -> &Self {
+        let mut b = self.inner.borrow_mut();
+        if let Err(e) = b.topology.add_state_store(store, &[]) {
+            b.fail(e);
+        }
+        self
     }
 
     /// A stream of the records of `topic`.
@@ -441,12 +498,15 @@ impl<K: Data, V: Data> KStream<K, V> {
             _ => b.new_name("KSTREAM-SINK-"),
         };
         let (Some(k), Some(v)) = (
-            produced.key_serde.or_else(|| self.key_serde.clone()),
-            produced.value_serde.or_else(|| self.value_serde.clone()),
+            b.serde_for(produced.key_serde, &self.key_serde),
+            b.serde_for(produced.value_serde, &self.value_serde),
         ) else {
             b.fail(StreamsError::InvalidTopology(format!(
-                "sink `{name}` does not know how to serialize: the stream's serdes are unknown \
-                 after a map; pass them with Produced::with(key_serde, value_serde)"
+                "sink `{name}` does not know how to serialize ({}, {}): pass serdes with \
+                 Produced::with(key_serde, value_serde) or register a default with \
+                 StreamsBuilder::default_serde",
+                std::any::type_name::<K>(),
+                std::any::type_name::<V>()
             )));
             return;
         };
@@ -467,12 +527,15 @@ impl<K: Data, V: Data> KStream<K, V> {
             _ => b.new_name("KSTREAM-REPARTITION-"),
         };
         let (Some(k), Some(v)) = (
-            repartitioned.key_serde.or_else(|| self.key_serde.clone()),
-            repartitioned.value_serde.or_else(|| self.value_serde.clone()),
+            b.serde_for(repartitioned.key_serde, &self.key_serde),
+            b.serde_for(repartitioned.value_serde, &self.value_serde),
         ) else {
             b.fail(StreamsError::InvalidTopology(format!(
-                "repartition `{base}` needs serdes: the stream's serdes are unknown after a map; \
-                 pass them with Repartitioned::with(key_serde, value_serde)"
+                "repartition `{base}` does not know how to serialize ({}, {}): pass serdes with \
+                 Repartitioned::with(key_serde, value_serde) or register a default with \
+                 StreamsBuilder::default_serde",
+                std::any::type_name::<K>(),
+                std::any::type_name::<V>()
             )));
             return self.derive(INVALID, None, None, false);
         };
