@@ -49,4 +49,14 @@ pub use serdes::{
 };
 pub use state::{KeyValueStore, StateStore, StoreBuilder, Stores};
 pub use test_driver::{TestInputTopic, TestOutputTopic, TestRecord, TopologyTestDriver};
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
+/// The DSL guide's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/dsl.md")]
+pub struct DslGuideDoctests;
+
 pub use timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtractor, ValueTimestamp};

@@ -335,7 +335,7 @@ impl<T: 'static> Serde<T> for DynSerde<T> {
 mod tests {
     use super::*;
 
-    fn round_trip<T: PartialEq + std::fmt::Debug>(serde: &dyn Serde<T>, v: T) {
+    fn round_trip<T: PartialEq + std::fmt::Debug + 'static>(serde: &dyn Serde<T>, v: T) {
         let mut buf = Vec::new();
         assert!(serialize_into(serde, &v, &mut buf).unwrap());
         assert_eq!(serde.deserialize(&buf).unwrap(), v);
