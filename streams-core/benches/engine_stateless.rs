@@ -20,7 +20,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
 use serde::{Deserialize, Serialize};
 use streams_core::{
     BytesSerde, Consumed, Json, Produced, StreamsBuilder, StreamsConfig, StringSerde,
@@ -114,7 +116,12 @@ fn july_datetime(secs: i64) -> String {
     let day = 1 + secs / 86_400;
     assert!(day <= 31, "ride times must stay within July");
     let s = secs % 86_400;
-    format!("2020-07-{day:02} {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    format!(
+        "2020-07-{day:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 fn zone(rng: &mut Lcg) -> u16 {
@@ -160,7 +167,11 @@ fn generate(n: usize) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
                 tpep_dropoff_datetime: july_datetime(secs + duration),
                 passenger_count: [1, 1, 1, 1, 1, 2, 2, 3, 5, 6][rng.below(10) as usize],
                 trip_distance,
-                ratecode_id: if rng.below(20) == 0 { 2 + rng.below(4) as u8 } else { 1 },
+                ratecode_id: if rng.below(20) == 0 {
+                    2 + rng.below(4) as u8
+                } else {
+                    1
+                },
                 store_and_fwd_flag: if rng.below(100) == 0 { "Y" } else { "N" }.to_string(),
                 pu_location_id: zone(&mut rng),
                 do_location_id: zone(&mut rng),
@@ -172,7 +183,13 @@ fn generate(n: usize) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
                 tolls_amount,
                 improvement_surcharge: 0.3,
                 total_amount: round2(
-                    fare_amount + extra + 0.5 + tip_amount + tolls_amount + 0.3 + congestion_surcharge,
+                    fare_amount
+                        + extra
+                        + 0.5
+                        + tip_amount
+                        + tolls_amount
+                        + 0.3
+                        + congestion_surcharge,
                 ),
                 congestion_surcharge,
             };
@@ -190,7 +207,10 @@ fn stateless_driver() -> TopologyTestDriver {
         .stream("rides", Consumed::with(StringSerde, Json::<Ride>::new()))
         .filter(|_, r| r.trip_distance > 0.0)
         .map_values(summarize)
-        .to("summaries", Produced::with(StringSerde, Json::<Summary>::new()));
+        .to(
+            "summaries",
+            Produced::with(StringSerde, Json::<Summary>::new()),
+        );
     let topology = builder.build().expect("topology");
     TopologyTestDriver::new(topology, StreamsConfig::new("bench-stateless")).expect("driver")
 }
@@ -281,7 +301,7 @@ fn engine_stateless(c: &mut Criterion) {
         .sample_size(10)
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(12));
+        .measurement_time(Duration::from_secs(20));
 
     group.bench_function("json_parse_only", |b| {
         b.iter(|| {
@@ -333,14 +353,18 @@ fn engine_stateless(c: &mut Criterion) {
     group.finish();
 
     let mut setup = c.benchmark_group("engine_setup");
-    setup.sample_size(20).measurement_time(Duration::from_secs(2));
+    setup
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(2));
     for (name, build) in [
         ("stateless", stateless_driver as fn() -> TopologyTestDriver),
         ("passthrough", passthrough_driver),
     ] {
-        setup.bench_with_input(BenchmarkId::new("driver_build", name), &build, |b, build| {
-            b.iter(|| black_box(build()))
-        });
+        setup.bench_with_input(
+            BenchmarkId::new("driver_build", name),
+            &build,
+            |b, build| b.iter(|| black_box(build())),
+        );
     }
     setup.finish();
 }

@@ -132,9 +132,16 @@ impl StreamsConfig {
     fn millis(&self, key: &str, default: u64) -> Result<Duration> {
         match self.get(key) {
             None => Ok(Duration::from_millis(default)),
-            Some(v) => v.trim().parse::<u64>().map(Duration::from_millis).map_err(|_| {
-                StreamsError::config(key, format!("`{v}` is not a whole number of milliseconds"))
-            }),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| {
+                    StreamsError::config(
+                        key,
+                        format!("`{v}` is not a whole number of milliseconds"),
+                    )
+                }),
         }
     }
 }

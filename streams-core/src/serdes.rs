@@ -287,7 +287,10 @@ pub(crate) fn builtin_default<T: 'static>() -> Option<std::sync::Arc<dyn Serde<T
     }
     let t = TypeId::of::<T>();
     let any = [
-        (TypeId::of::<String>(), erased::<String> as fn() -> Box<dyn Any>),
+        (
+            TypeId::of::<String>(),
+            erased::<String> as fn() -> Box<dyn Any>,
+        ),
         (TypeId::of::<Vec<u8>>(), erased::<Vec<u8>>),
         (TypeId::of::<i32>(), erased::<i32>),
         (TypeId::of::<i64>(), erased::<i64>),
@@ -301,7 +304,9 @@ pub(crate) fn builtin_default<T: 'static>() -> Option<std::sync::Arc<dyn Serde<T
     .into_iter()
     .find(|(id, _)| *id == t)
     .map(|(_, make)| make())?;
-    any.downcast::<std::sync::Arc<dyn Serde<T>>>().ok().map(|b| *b)
+    any.downcast::<std::sync::Arc<dyn Serde<T>>>()
+        .ok()
+        .map(|b| *b)
 }
 
 /// A shared, type-erased serde (what the DSL keeps).
@@ -365,7 +370,10 @@ mod tests {
     #[test]
     fn errors_say_what_failed() {
         let err = I64Serde.deserialize(&[1, 2, 3]).unwrap_err();
-        assert_eq!(err.to_string(), "serde `i64` failed: expected 8 bytes, got 3");
+        assert_eq!(
+            err.to_string(),
+            "serde `i64` failed: expected 8 bytes, got 3"
+        );
         let err = StringSerde.deserialize(&[0xff]).unwrap_err();
         assert!(err.to_string().contains("not valid UTF-8"), "{err}");
         let err = deserialize_opt(&StringSerde, None).unwrap_err();
@@ -377,7 +385,10 @@ mod tests {
     #[test]
     fn builtin_defaults_by_type() {
         let mut buf = Vec::new();
-        builtin_default::<i64>().unwrap().serialize(&7, &mut buf).unwrap();
+        builtin_default::<i64>()
+            .unwrap()
+            .serialize(&7, &mut buf)
+            .unwrap();
         assert_eq!(buf.len(), 8);
         assert!(builtin_default::<String>().is_some());
         assert!(builtin_default::<(u8, u8)>().is_none());

@@ -81,14 +81,20 @@ impl RecordCollector for DriverCollector {
     }
 }
 
+/// Where records of one topic-partition go.
+struct Route {
+    task: usize,
+    queue: usize,
+    next_offset: i64,
+}
+
 struct Inner {
     application_id: String,
     tasks: Vec<StreamTask>,
-    /// topic → per partition: (task index, queue index)
-    routes: HashMap<String, Vec<(usize, usize)>>,
+    /// topic → per partition: where its records go and the next offset.
+    routes: HashMap<String, Vec<Route>>,
     internal_topics: Vec<String>,
     partitions: Rc<PartitionTable>,
-    offsets: HashMap<(String, i32), i64>,
     captured: Rc<RefCell<Vec<Captured>>>,
     outputs: HashMap<String, VecDeque<Captured>>,
     wall_clock: i64,
@@ -104,7 +110,7 @@ impl Inner {
         timestamp: i64,
         headers: &Headers,
     ) -> Result<()> {
-        let Some(route) = self.routes.get(topic) else {
+        let Some(route) = self.routes.get_mut(topic) else {
             let mut known: Vec<&str> = self
                 .routes
                 .keys()
@@ -128,10 +134,9 @@ impl Inner {
             (None, Some(k)) => murmur2_partition(k, n),
             (None, None) => 0,
         };
-        let (task, queue) = route[partition as usize];
-        let next = self.offsets.entry((topic.to_string(), partition)).or_insert(0);
-        let offset = *next;
-        *next += 1;
+        let route = &mut route[partition as usize];
+        let (task, queue, offset) = (route.task, route.queue, route.next_offset);
+        route.next_offset += 1;
         self.tasks[task].enqueue(
             queue,
             RawRecord {
@@ -159,7 +164,10 @@ impl Inner {
                     &r.headers,
                 )?;
             }
-            self.outputs.entry(r.topic.clone()).or_default().push_back(r);
+            self.outputs
+                .entry(r.topic.clone())
+                .or_default()
+                .push_back(r);
         }
         Ok(())
     }
@@ -243,7 +251,14 @@ impl TopologyTestDriverBuilder {
             timestamp_policy: self.config.timestamp_policy()?,
         };
         let plan = Arc::new(self.topology.plan()?);
-        let user = |t: &str| Some(self.partitions.get(t).copied().unwrap_or(self.default_partitions));
+        let user = |t: &str| {
+            Some(
+                self.partitions
+                    .get(t)
+                    .copied()
+                    .unwrap_or(self.default_partitions),
+            )
+        };
         let counts = plan.partition_counts(&app, &user)?;
         let task_counts = plan.task_counts(&app, &counts)?;
         let mut table = self.partitions.clone();
@@ -256,7 +271,7 @@ impl TopologyTestDriverBuilder {
         });
         let captured = Rc::new(RefCell::new(Vec::new()));
         let mut tasks = Vec::new();
-        let mut routes: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        let mut routes: HashMap<String, Vec<Route>> = HashMap::new();
         for (sub, &n) in task_counts.iter().enumerate() {
             for p in 0..n {
                 let task = StreamTask::new(
@@ -279,7 +294,11 @@ impl TopologyTestDriverBuilder {
                             q.topic
                         )));
                     }
-                    route.push((tasks.len(), qi));
+                    route.push(Route {
+                        task: tasks.len(),
+                        queue: qi,
+                        next_offset: 0,
+                    });
                 }
                 tasks.push(task);
             }
@@ -296,7 +315,6 @@ impl TopologyTestDriverBuilder {
                 routes,
                 internal_topics,
                 partitions,
-                offsets: HashMap::new(),
                 captured,
                 outputs: HashMap::new(),
                 wall_clock: self.wall_clock,
@@ -429,7 +447,9 @@ impl TopologyTestDriver {
             .filter(|t| t.id().partition == partition)
             .find_map(|t| t.store(name))
             .ok_or_else(|| {
-                StreamsError::Driver(format!("no task of partition {partition} has a store `{name}`"))
+                StreamsError::Driver(format!(
+                    "no task of partition {partition} has a store `{name}`"
+                ))
             })?;
         store.as_any().downcast_ref::<S>().cloned().ok_or_else(|| {
             StreamsError::Driver(format!(
@@ -441,13 +461,22 @@ impl TopologyTestDriver {
 
     /// The ids of the driver's tasks.
     pub fn task_ids(&self) -> Vec<TaskId> {
-        self.inner.borrow().tasks.iter().map(StreamTask::id).collect()
+        self.inner
+            .borrow()
+            .tasks
+            .iter()
+            .map(StreamTask::id)
+            .collect()
     }
 
     /// The counters of one task.
     pub fn task_metrics(&self, task: TaskId) -> Option<TaskMetrics> {
         let inner = self.inner.borrow();
-        inner.tasks.iter().find(|t| t.id() == task).map(|t| t.metrics().clone())
+        inner
+            .tasks
+            .iter()
+            .find(|t| t.id() == task)
+            .map(|t| t.metrics().clone())
     }
 
     /// The counters of all tasks added up.
@@ -466,7 +495,11 @@ impl TopologyTestDriver {
     /// The stream time of a task (-1 before its first record).
     pub fn stream_time(&self, task: TaskId) -> Option<i64> {
         let inner = self.inner.borrow();
-        inner.tasks.iter().find(|t| t.id() == task).map(StreamTask::stream_time)
+        inner
+            .tasks
+            .iter()
+            .find(|t| t.id() == task)
+            .map(StreamTask::stream_time)
     }
 
     /// The real name of an internal topic, `<application.id>-<name>`.
@@ -511,7 +544,13 @@ impl<K: 'static, V: 'static> TestInputTopic<'_, K, V> {
         ts
     }
 
-    fn enqueue_inner(&self, key: Option<&K>, value: &V, timestamp: i64, headers: &Headers) -> Result<()> {
+    fn enqueue_inner(
+        &self,
+        key: Option<&K>,
+        value: &V,
+        timestamp: i64,
+        headers: &Headers,
+    ) -> Result<()> {
         let err = |part, source| StreamsError::Serialization {
             topic: self.topic.clone(),
             node: "TestInputTopic".into(),
@@ -521,11 +560,13 @@ impl<K: 'static, V: 'static> TestInputTopic<'_, K, V> {
         let mut kb = self.key_buf.borrow_mut();
         let mut vb = self.value_buf.borrow_mut();
         let has_key = match key {
-            Some(k) => serialize_into(&*self.key_serde, k, &mut kb).map_err(|e| err(RecordPart::Key, e))?,
+            Some(k) => {
+                serialize_into(&*self.key_serde, k, &mut kb).map_err(|e| err(RecordPart::Key, e))?
+            }
             None => false,
         };
-        let has_value =
-            serialize_into(&*self.value_serde, value, &mut vb).map_err(|e| err(RecordPart::Value, e))?;
+        let has_value = serialize_into(&*self.value_serde, value, &mut vb)
+            .map_err(|e| err(RecordPart::Value, e))?;
         self.driver.inner.borrow_mut().enqueue(
             &self.topic,
             None,
@@ -562,7 +603,12 @@ impl<K: 'static, V: 'static> TestInputTopic<'_, K, V> {
 
     /// Pipes a record with its timestamp and headers and processes it.
     pub fn pipe_record(&self, record: Record<K, V>) -> Result<()> {
-        self.enqueue_inner(Some(&record.key), &record.value, record.timestamp, &record.headers)?;
+        self.enqueue_inner(
+            Some(&record.key),
+            &record.value,
+            record.timestamp,
+            &record.headers,
+        )?;
         self.driver.process_queued()
     }
 
@@ -633,7 +679,9 @@ impl<K: 'static, V: 'static> TestOutputTopic<'_, K, V> {
             .outputs
             .get_mut(&self.topic)
             .and_then(VecDeque::pop_front)
-            .ok_or_else(|| StreamsError::Driver(format!("output topic `{}` is empty", self.topic)))?;
+            .ok_or_else(|| {
+                StreamsError::Driver(format!("output topic `{}` is empty", self.topic))
+            })?;
         let location = || RecordLocation {
             topic: r.topic.clone(),
             partition: r.partition,

@@ -21,10 +21,13 @@ fn filter_and_filter_not() {
     let builder = StreamsBuilder::new();
     let input = builder.stream("in", Consumed::with(StringSerde, I64Serde));
     input.filter(|_, v| v % 2 == 0).to("even", Produced::new());
-    input.filter_not(|_, v| v % 2 == 0).to("odd", Produced::new());
+    input
+        .filter_not(|_, v| v % 2 == 0)
+        .to("odd", Produced::new());
     let driver = TopologyTestDriver::new(builder.build().unwrap(), config()).unwrap();
     let pipe = driver.input_topic("in", StringSerde, I64Serde);
-    pipe.pipe_key_values((1..=5).map(|i| (format!("k{i}"), i))).unwrap();
+    pipe.pipe_key_values((1..=5).map(|i| (format!("k{i}"), i)))
+        .unwrap();
     let even = driver.output_topic("even", StringSerde, I64Serde);
     let odd = driver.output_topic("odd", StringSerde, I64Serde);
     assert_eq!(
@@ -94,7 +97,12 @@ fn flat_map_and_flat_map_values() {
         })
         .to("inverted", Produced::with(StringSerde, StringSerde));
     input
-        .flat_map_values(|v| v.split(',').map(str::len).map(|n| n as i64).collect::<Vec<_>>())
+        .flat_map_values(|v| {
+            v.split(',')
+                .map(str::len)
+                .map(|n| n as i64)
+                .collect::<Vec<_>>()
+        })
         .to("lengths", Produced::with(StringSerde, I64Serde));
     let driver = TopologyTestDriver::new(builder.build().unwrap(), config()).unwrap();
     let pipe = driver.input_topic("in", StringSerde, StringSerde);
@@ -117,7 +125,12 @@ fn flat_map_and_flat_map_values() {
             .output_topic("lengths", StringSerde, I64Serde)
             .read_key_values_to_list()
             .unwrap(),
-        vec![(s("doc1"), 1), (s("doc1"), 2), (s("doc1"), 3), (s("doc2"), 0)]
+        vec![
+            (s("doc1"), 1),
+            (s("doc1"), 2),
+            (s("doc1"), 3),
+            (s("doc2"), 0)
+        ]
     );
 }
 
@@ -175,7 +188,13 @@ fn merge_takes_records_in_timestamp_order_across_partitions() {
             .iter()
             .map(|r| (r.value.as_str(), r.timestamp))
             .collect::<Vec<_>>(),
-        vec![("a10", 10), ("b20", 20), ("a30", 30), ("a5", 5), ("b40", 40)]
+        vec![
+            ("a10", 10),
+            ("b20", 20),
+            ("a30", 30),
+            ("a5", 5),
+            ("b40", 40)
+        ]
     );
 }
 
@@ -219,8 +238,14 @@ fn split_with_named_and_default_branches() {
     branches["fare-low"].to("low", Produced::new());
     let driver = TopologyTestDriver::new(builder.build().unwrap(), config()).unwrap();
     let pipe = driver.input_topic("fares", StringSerde, I64Serde);
-    pipe.pipe_key_values([(s("a"), 150), (s("b"), 5), (s("c"), 100), (s("d"), 99), (s("e"), 10)])
-        .unwrap();
+    pipe.pipe_key_values([
+        (s("a"), 150),
+        (s("b"), 5),
+        (s("c"), 100),
+        (s("d"), 99),
+        (s("e"), 10),
+    ])
+    .unwrap();
     let read = |t: &str| {
         driver
             .output_topic(t, StringSerde, I64Serde)
@@ -253,12 +278,19 @@ fn split_without_default_drops_unmatched_and_chains_functions() {
         .no_default_branch();
     assert_eq!(branches.len(), 1, "consumer branches are not returned");
     let (name, a) = branches.into_iter().next().unwrap();
-    assert!(name.starts_with("KSTREAM-BRANCH-") && name.ends_with('a'), "{name}");
+    assert!(
+        name.starts_with("KSTREAM-BRANCH-") && name.ends_with('a'),
+        "{name}"
+    );
     a.to("a-out", Produced::new());
     let driver = TopologyTestDriver::new(builder.build().unwrap(), config()).unwrap();
     let pipe = driver.input_topic("in", StringSerde, StringSerde);
-    pipe.pipe_key_values([(s("1"), s("apple")), (s("2"), s("banana")), (s("3"), s("cherry"))])
-        .unwrap();
+    pipe.pipe_key_values([
+        (s("1"), s("apple")),
+        (s("2"), s("banana")),
+        (s("3"), s("cherry")),
+    ])
+    .unwrap();
     assert_eq!(
         driver
             .output_topic("a-out", StringSerde, StringSerde)
@@ -277,10 +309,17 @@ fn sink_partitions_by_murmur2_or_custom_partitioner_and_dynamic_topics() {
     input.to("by-key", Produced::new());
     input.to(
         "custom",
-        Produced::new().with_partitioner(|_: &str, _: &String, v: &i64, n: i32| Some((*v % n as i64) as i32)),
+        Produced::new()
+            .with_partitioner(|_: &str, _: &String, v: &i64, n: i32| Some((*v % n as i64) as i32)),
     );
     input.to_dynamic(
-        |_, v, meta| format!("{}-{}", meta.map_or("?", |m| &*m.topic), if v % 2 == 0 { "even" } else { "odd" }),
+        |_, v, meta| {
+            format!(
+                "{}-{}",
+                meta.map_or("?", |m| &*m.topic),
+                if v % 2 == 0 { "even" } else { "odd" }
+            )
+        },
         Produced::new(),
     );
     let driver = TopologyTestDriver::builder(builder.build().unwrap(), config())
@@ -351,10 +390,19 @@ fn select_key_then_repartition_routes_to_the_task_owning_the_key() {
         .build()
         .unwrap();
     // The repartition topic inherits the source's 3 partitions: 3 tasks per sub-topology.
-    assert_eq!(driver.partition_count("dsl-test-by-customer-repartition"), 3);
+    assert_eq!(
+        driver.partition_count("dsl-test-by-customer-repartition"),
+        3
+    );
     assert_eq!(driver.task_ids().len(), 6);
     let pipe = driver.input_topic("orders", StringSerde, StringSerde);
-    let orders = [("o1", "alice:1"), ("o2", "bob:2"), ("o3", "carol:3"), ("o4", "alice:4"), ("o5", "dave:5")];
+    let orders = [
+        ("o1", "alice:1"),
+        ("o2", "bob:2"),
+        ("o3", "carol:3"),
+        ("o4", "alice:4"),
+        ("o5", "dave:5"),
+    ];
     for (i, (k, v)) in orders.iter().enumerate() {
         pipe.pipe_input_at(s(k), s(v), i as i64).unwrap();
     }
@@ -477,7 +525,10 @@ fn headers_and_timestamps_pass_through() {
         .unwrap();
     assert_eq!(out.value, "v!");
     assert_eq!(out.timestamp, 1234);
-    assert_eq!(out.headers.last("trace").unwrap().value.as_deref(), Some(&b"abc"[..]));
+    assert_eq!(
+        out.headers.last("trace").unwrap().value.as_deref(),
+        Some(&b"abc"[..])
+    );
 }
 
 #[test]
@@ -514,7 +565,9 @@ fn output_topic_reads() {
     let pipe = driver.input_topic("in", StringSerde, StringSerde);
     let out = driver.output_topic("out", StringSerde, StringSerde);
     assert!(out.is_empty());
-    assert!(matches!(out.read_value(), Err(StreamsError::Driver(m)) if m.contains("`out` is empty")));
+    assert!(
+        matches!(out.read_value(), Err(StreamsError::Driver(m)) if m.contains("`out` is empty"))
+    );
     pipe.pipe_key_values([(s("a"), s("1")), (s("b"), s("2")), (s("a"), s("3"))])
         .unwrap();
     assert_eq!(out.queue_size(), 3);

@@ -1,1 +1,484 @@
-pub fn placeholder() {}
+//! # streams-examples: the data-engineering course's taxi-ride programs on streams-core
+//!
+//! The course streams NYC yellow-taxi rides (`data/rides.csv`, July 2020) through Kafka.
+//! This crate holds the shared pieces of its programs, written with [`streams_core`]:
+//!
+//! - [`Ride`]: one row of `rides.csv`, which is also the JSON value of the [`RIDES_TOPIC`];
+//! - [`load_rides`] / [`read_rides`]: the CSV loaders (strict, or skipping bad rows);
+//! - [`pickup_summaries_topology`]: the course's first program, which keeps the rides that
+//!   went somewhere and cost something and writes a [`RideSummary`] of each.
+//!
+//! ```
+//! use streams_core::*;
+//! use streams_examples::*;
+//!
+//! let rides = load_rides(&data_dir().join("rides.csv"))?;
+//! let topology = pickup_summaries_topology(RIDES_TOPIC, RIDE_SUMMARIES_TOPIC)?;
+//! let driver = TopologyTestDriver::new(topology, StreamsConfig::new("doc"))?;
+//! let input = driver.input_topic(RIDES_TOPIC, StringSerde, Json::<Ride>::new());
+//! let output = driver.output_topic(RIDE_SUMMARIES_TOPIC, StringSerde, Json::<RideSummary>::new());
+//!
+//! let ride = rides[0].clone();
+//! input.pipe_input_at(ride.pickup_location_key(), ride.clone(), ride.pickup_millis())?;
+//! let out = output.read_record()?;
+//! assert_eq!(out.key, "238");
+//! assert_eq!(out.value, RideSummary::from(&ride));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![warn(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use streams_core::{
+    Consumed, Json, Produced, StreamsBuilder, StringSerde, Topology, ValueTimestamp,
+};
+
+/// The topic the rides are produced to (key: pickup location id, value: [`Ride`] as JSON).
+pub const RIDES_TOPIC: &str = "rides";
+
+/// The topic the first program writes to (key: pickup location id, value: [`RideSummary`] as
+/// JSON).
+pub const RIDE_SUMMARIES_TOPIC: &str = "ride-summaries";
+
+/// The date-time format of the taxi data, used in the CSV and in every JSON message:
+/// `2020-07-01 00:25:32` (no time zone; the engine treats it as UTC).
+pub const DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// A serde `with` module that reads and writes a [`NaiveDateTime`] as a string in
+/// [`DATETIME_FORMAT`] (`2020-07-01 00:25:32`), in CSV and in JSON alike.
+///
+/// ```
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Event {
+///     #[serde(with = "streams_examples::datetime_format")]
+///     at: chrono::NaiveDateTime,
+/// }
+/// let e: Event = serde_json::from_str(r#"{"at":"2020-07-01 00:25:32"}"#)?;
+/// assert_eq!(serde_json::to_string(&e)?, r#"{"at":"2020-07-01 00:25:32"}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub mod datetime_format {
+    use std::fmt;
+
+    use chrono::NaiveDateTime;
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    use super::DATETIME_FORMAT;
+
+    /// Writes `value` as `YYYY-MM-DD HH:MM:SS`.
+    pub fn serialize<S: Serializer>(
+        value: &NaiveDateTime,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&value.format(DATETIME_FORMAT))
+    }
+
+    /// Reads a `YYYY-MM-DD HH:MM:SS` string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<NaiveDateTime, D::Error> {
+        deserializer.deserialize_str(DateTimeVisitor)
+    }
+
+    struct DateTimeVisitor;
+
+    impl Visitor<'_> for DateTimeVisitor {
+        type Value = NaiveDateTime;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a date-time like \"2020-07-01 00:25:32\"")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<NaiveDateTime, E> {
+            NaiveDateTime::parse_from_str(v, DATETIME_FORMAT).map_err(|e| {
+                E::custom(format_args!(
+                    "`{v}` is not a date-time like \"2020-07-01 00:25:32\" (YYYY-MM-DD HH:MM:SS): {e}"
+                ))
+            })
+        }
+    }
+}
+
+/// One taxi ride: a row of `data/rides.csv` (NYC TLC yellow-taxi trip record), and the JSON
+/// value of the [`RIDES_TOPIC`]. Field names in CSV and JSON are the TLC column names.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Ride {
+    /// `VendorID`: the company that sent the record (1 = Creative Mobile Technologies,
+    /// 2 = VeriFone).
+    #[serde(rename = "VendorID")]
+    pub vendor_id: u32,
+    /// `tpep_pickup_datetime`: when the meter was engaged.
+    #[serde(rename = "tpep_pickup_datetime", with = "datetime_format")]
+    pub pickup_datetime: NaiveDateTime,
+    /// `tpep_dropoff_datetime`: when the meter was disengaged.
+    #[serde(rename = "tpep_dropoff_datetime", with = "datetime_format")]
+    pub dropoff_datetime: NaiveDateTime,
+    /// `passenger_count`, as entered by the driver.
+    #[serde(rename = "passenger_count")]
+    pub passenger_count: u32,
+    /// `trip_distance` in miles, from the taximeter.
+    #[serde(rename = "trip_distance")]
+    pub trip_distance: f64,
+    /// `RatecodeID`: the rate in effect at the end of the trip (1 = standard, 2 = JFK, ...).
+    #[serde(rename = "RatecodeID")]
+    pub ratecode_id: u32,
+    /// `store_and_fwd_flag`: `Y` when the record was held in the vehicle before being sent.
+    #[serde(rename = "store_and_fwd_flag")]
+    pub store_and_fwd_flag: String,
+    /// `PULocationID`: the TLC taxi zone of the pickup.
+    #[serde(rename = "PULocationID")]
+    pub pu_location_id: u32,
+    /// `DOLocationID`: the TLC taxi zone of the drop-off.
+    #[serde(rename = "DOLocationID")]
+    pub do_location_id: u32,
+    /// `payment_type` (1 = credit card, 2 = cash, 3 = no charge, 4 = dispute, ...).
+    #[serde(rename = "payment_type")]
+    pub payment_type: u32,
+    /// `fare_amount` in dollars (negative for refunds).
+    #[serde(rename = "fare_amount")]
+    pub fare_amount: f64,
+    /// `extra`: rush-hour and overnight surcharges, dollars.
+    #[serde(rename = "extra")]
+    pub extra: f64,
+    /// `mta_tax`, dollars.
+    #[serde(rename = "mta_tax")]
+    pub mta_tax: f64,
+    /// `tip_amount`, dollars (card tips only).
+    #[serde(rename = "tip_amount")]
+    pub tip_amount: f64,
+    /// `tolls_amount`, dollars.
+    #[serde(rename = "tolls_amount")]
+    pub tolls_amount: f64,
+    /// `improvement_surcharge`, dollars.
+    #[serde(rename = "improvement_surcharge")]
+    pub improvement_surcharge: f64,
+    /// `total_amount` charged to the passenger, dollars (cash tips not included).
+    #[serde(rename = "total_amount")]
+    pub total_amount: f64,
+    /// `congestion_surcharge`, dollars.
+    #[serde(rename = "congestion_surcharge")]
+    pub congestion_surcharge: f64,
+}
+
+impl Ride {
+    /// The pickup time in epoch milliseconds, reading the (zone-less) time as UTC.
+    pub fn pickup_millis(&self) -> i64 {
+        self.pickup_datetime.and_utc().timestamp_millis()
+    }
+
+    /// The drop-off time in epoch milliseconds, reading the (zone-less) time as UTC.
+    pub fn dropoff_millis(&self) -> i64 {
+        self.dropoff_datetime.and_utc().timestamp_millis()
+    }
+
+    /// The record key of the ride in the [`RIDES_TOPIC`]: its pickup location id as a string.
+    pub fn pickup_location_key(&self) -> String {
+        self.pu_location_id.to_string()
+    }
+
+    /// True for the rides the first program keeps: some distance travelled and a positive
+    /// total (drops zero-distance trips and refunds).
+    pub fn has_distance_and_fare(&self) -> bool {
+        self.trip_distance > 0.0 && self.total_amount > 0.0
+    }
+}
+
+/// What the first program writes for each ride it keeps (the JSON value of the
+/// [`RIDE_SUMMARIES_TOPIC`]).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RideSummary {
+    /// Pickup zone id (`PULocationID`).
+    pub pickup_location: String,
+    /// Drop-off zone id (`DOLocationID`).
+    pub dropoff_location: String,
+    /// Pickup time, written like `2020-07-01 00:25:32`.
+    #[serde(with = "datetime_format")]
+    pub pickup_time: NaiveDateTime,
+    /// Trip distance in miles.
+    pub distance_miles: f64,
+    /// Total amount charged, dollars.
+    pub total_amount: f64,
+}
+
+impl From<&Ride> for RideSummary {
+    fn from(ride: &Ride) -> Self {
+        RideSummary {
+            pickup_location: ride.pu_location_id.to_string(),
+            dropoff_location: ride.do_location_id.to_string(),
+            pickup_time: ride.pickup_datetime,
+            distance_miles: ride.trip_distance,
+            total_amount: ride.total_amount,
+        }
+    }
+}
+
+impl From<Ride> for RideSummary {
+    fn from(ride: Ride) -> Self {
+        RideSummary::from(&ride)
+    }
+}
+
+/// The course's first program: reads rides from `input` (key: pickup location id as a string,
+/// value: [`Ride`] as JSON, event time: the pickup time), keeps the rides with
+/// [`Ride::has_distance_and_fare`], and writes a [`RideSummary`] of each to `output` under the
+/// same key.
+pub fn pickup_summaries_topology(input: &str, output: &str) -> streams_core::Result<Topology> {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream(
+            input,
+            Consumed::with(StringSerde, Json::<Ride>::new())
+                .with_timestamp_extractor(ValueTimestamp::new(|r: &Ride| r.pickup_millis())),
+        )
+        .filter(|_pickup, ride| ride.has_distance_and_fare())
+        .map_values(RideSummary::from)
+        .to(
+            output,
+            Produced::with(StringSerde, Json::<RideSummary>::new()),
+        );
+    builder.build()
+}
+
+/// The directory of the course's data files (`rides.csv`, `taxi_zone_lookup.csv`,
+/// `payment_type_lookup.csv`): `data/` in this crate's source directory.
+pub fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// A row of a ride file that could not be read as a [`Ride`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadRow {
+    /// 1-based line of the file where the row starts (the header is line 1).
+    pub line: u64,
+    /// Why the row was rejected, naming the column when known.
+    pub error: String,
+}
+
+/// The result of [`read_rides`]: the rides read and the rows skipped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RideFile {
+    /// Rides of the good rows, in file order.
+    pub rides: Vec<Ride>,
+    /// Rows that could not be read, in file order.
+    pub bad_rows: Vec<BadRow>,
+}
+
+/// Errors of [`load_rides`] and [`read_rides`]. Each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be opened or read.
+    #[error("cannot read ride file {}: {source}", path.display())]
+    Io {
+        /// The ride file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: csv::Error,
+    },
+    /// The header lacks columns a [`Ride`] needs.
+    #[error(
+        "ride file {} has no column(s) {}; expected the TLC header {}",
+        path.display(),
+        missing.join(", "),
+        RIDE_COLUMNS.join(",")
+    )]
+    MissingColumns {
+        /// The ride file.
+        path: PathBuf,
+        /// The required columns that are missing.
+        missing: Vec<String>,
+    },
+    /// A row could not be read as a [`Ride`] (only [`load_rides`]; [`read_rides`] skips it).
+    #[error("{}:{line}: bad ride row: {error}", path.display())]
+    BadRow {
+        /// The ride file.
+        path: PathBuf,
+        /// 1-based line of the row.
+        line: u64,
+        /// Why the row was rejected.
+        error: String,
+    },
+}
+
+/// The columns of a ride file, in the TLC order.
+pub const RIDE_COLUMNS: [&str; 18] = [
+    "VendorID",
+    "tpep_pickup_datetime",
+    "tpep_dropoff_datetime",
+    "passenger_count",
+    "trip_distance",
+    "RatecodeID",
+    "store_and_fwd_flag",
+    "PULocationID",
+    "DOLocationID",
+    "payment_type",
+    "fare_amount",
+    "extra",
+    "mta_tax",
+    "tip_amount",
+    "tolls_amount",
+    "improvement_surcharge",
+    "total_amount",
+    "congestion_surcharge",
+];
+
+/// Reads every row of a ride CSV file (with the TLC header) and fails on the first bad row.
+pub fn load_rides(path: &Path) -> Result<Vec<Ride>, LoadError> {
+    read_with(path, |bad| {
+        Err(LoadError::BadRow {
+            path: path.to_path_buf(),
+            line: bad.line,
+            error: bad.error,
+        })
+    })
+}
+
+/// Reads a ride CSV file (with the TLC header), skipping rows that are not valid rides and
+/// reporting them in [`RideFile::bad_rows`]. Fails only when the file cannot be read or its
+/// header lacks columns.
+pub fn read_rides(path: &Path) -> Result<RideFile, LoadError> {
+    let mut bad_rows = Vec::new();
+    let rides = read_with(path, |bad| {
+        bad_rows.push(bad);
+        Ok(())
+    })?;
+    Ok(RideFile { rides, bad_rows })
+}
+
+fn read_with(
+    path: &Path,
+    mut on_bad: impl FnMut(BadRow) -> Result<(), LoadError>,
+) -> Result<Vec<Ride>, LoadError> {
+    let io = |source: csv::Error| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(io)?;
+    let headers = reader.headers().map_err(io)?.clone();
+    let missing: Vec<String> = RIDE_COLUMNS
+        .iter()
+        .filter(|c| !headers.iter().any(|h| h == **c))
+        .map(|c| (*c).to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(LoadError::MissingColumns {
+            path: path.to_path_buf(),
+            missing,
+        });
+    }
+    let mut rides = Vec::new();
+    for result in reader.records() {
+        let parsed = result.and_then(|record| record.deserialize::<Ride>(Some(&headers)));
+        match parsed {
+            Ok(ride) => rides.push(ride),
+            Err(e) if e.is_io_error() => return Err(io(e)),
+            Err(e) => on_bad(bad_row(&e, &headers))?,
+        }
+    }
+    Ok(rides)
+}
+
+fn bad_row(e: &csv::Error, headers: &csv::StringRecord) -> BadRow {
+    let line = e.position().map_or(0, csv::Position::line);
+    let error = match e.kind() {
+        csv::ErrorKind::Deserialize { err, .. } => {
+            let column = err
+                .field()
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| headers.get(i));
+            match column {
+                Some(c) => format!("column `{c}`: {}", err.kind()),
+                None => err.kind().to_string(),
+            }
+        }
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("the row has {len} fields, the header has {expected_len}"),
+        _ => e.to_string(),
+    };
+    BadRow { line, error }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    const HEADER: &str = "VendorID,tpep_pickup_datetime,tpep_dropoff_datetime,passenger_count,trip_distance,RatecodeID,store_and_fwd_flag,PULocationID,DOLocationID,payment_type,fare_amount,extra,mta_tax,tip_amount,tolls_amount,improvement_surcharge,total_amount,congestion_surcharge";
+    const ROW: &str =
+        "1,2020-07-01 00:25:32,2020-07-01 00:33:39,1,1.50,1,N,238,75,2,8,0.5,0.5,0,0,0.3,9.3,0";
+
+    fn parse_csv(text: &str) -> Vec<Ride> {
+        csv::Reader::from_reader(text.as_bytes())
+            .deserialize()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn csv_to_ride_to_json_to_ride() {
+        let rides = parse_csv(&format!("{HEADER}\n{ROW}\n"));
+        assert_eq!(rides.len(), 1);
+        let ride = &rides[0];
+        let pickup = NaiveDate::from_ymd_opt(2020, 7, 1)
+            .unwrap()
+            .and_hms_opt(0, 25, 32)
+            .unwrap();
+        assert_eq!(ride.pickup_datetime, pickup);
+        assert_eq!(ride.pickup_millis(), 1_593_563_132_000);
+        assert_eq!(ride.dropoff_millis(), 1_593_563_619_000);
+
+        let json = serde_json::to_string(ride).unwrap();
+        assert!(
+            json.contains(r#""tpep_pickup_datetime":"2020-07-01 00:25:32""#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#""tpep_dropoff_datetime":"2020-07-01 00:33:39""#),
+            "{json}"
+        );
+        assert!(json.contains(r#""PULocationID":238"#), "{json}");
+        let back: Ride = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, ride);
+
+        // And back to CSV: the same text, apart from number formatting.
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(ride).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert!(text.starts_with(&format!("{HEADER}\n")), "{text}");
+        assert!(
+            text.contains(",2020-07-01 00:25:32,2020-07-01 00:33:39,"),
+            "{text}"
+        );
+        assert_eq!(parse_csv(&text), rides);
+    }
+
+    #[test]
+    fn summary_json_uses_the_same_datetime_format() {
+        let ride = parse_csv(&format!("{HEADER}\n{ROW}\n")).remove(0);
+        let summary = RideSummary::from(&ride);
+        let json = serde_json::to_string(&summary).unwrap();
+        assert_eq!(
+            json,
+            r#"{"pickup_location":"238","dropoff_location":"75","pickup_time":"2020-07-01 00:25:32","distance_miles":1.5,"total_amount":9.3}"#
+        );
+        assert_eq!(serde_json::from_str::<RideSummary>(&json).unwrap(), summary);
+    }
+
+    #[test]
+    fn a_bad_datetime_is_a_clear_error() {
+        let err = serde_json::from_str::<RideSummary>(
+            r#"{"pickup_location":"1","dropoff_location":"2","pickup_time":"2020-07-01T00:25:32","distance_miles":1,"total_amount":2}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`2020-07-01T00:25:32` is not a date-time"),
+            "{err}"
+        );
+    }
+}

@@ -289,7 +289,12 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.derive(node, key_serde, value_serde, repartition_required)
     }
 
-    fn add_node<K2: Data, V2: Data, P, F>(&self, prefix: &str, supplier: F, stores: &[&str]) -> usize
+    fn add_node<K2: Data, V2: Data, P, F>(
+        &self,
+        prefix: &str,
+        supplier: F,
+        stores: &[&str],
+    ) -> usize
     where
         P: Processor<K, V, K2, V2>,
         F: Fn() -> P + Send + Sync + 'static,
@@ -300,7 +305,8 @@ impl<K: Data, V: Data> KStream<K, V> {
             return INVALID;
         }
         let parent = self.node;
-        let node = b.try_add(|t| t.add_processor_node::<K, V, K2, V2, P, F>(&name, supplier, vec![parent]));
+        let node = b
+            .try_add(|t| t.add_processor_node::<K, V, K2, V2, P, F>(&name, supplier, vec![parent]));
         if node != INVALID && !stores.is_empty() {
             if let Err(e) = b.topology.connect_processor_and_state_stores(&name, stores) {
                 b.fail(e);
@@ -314,7 +320,10 @@ impl<K: Data, V: Data> KStream<K, V> {
         let pred = Arc::new(predicate);
         self.add(
             "KSTREAM-FILTER-",
-            move || Filter { pred: pred.clone(), keep: true },
+            move || Filter {
+                pred: pred.clone(),
+                keep: true,
+            },
             self.key_serde.clone(),
             self.value_serde.clone(),
             self.repartition_required,
@@ -326,7 +335,10 @@ impl<K: Data, V: Data> KStream<K, V> {
         let pred = Arc::new(predicate);
         self.add(
             "KSTREAM-FILTER-",
-            move || Filter { pred: pred.clone(), keep: false },
+            move || Filter {
+                pred: pred.clone(),
+                keep: false,
+            },
             self.key_serde.clone(),
             self.value_serde.clone(),
             self.repartition_required,
@@ -343,7 +355,10 @@ impl<K: Data, V: Data> KStream<K, V> {
     }
 
     /// Replaces the value; the key (and partitioning) stays.
-    pub fn map_values<V2: Data>(&self, mapper: impl Fn(V) -> V2 + Send + Sync + 'static) -> KStream<K, V2> {
+    pub fn map_values<V2: Data>(
+        &self,
+        mapper: impl Fn(V) -> V2 + Send + Sync + 'static,
+    ) -> KStream<K, V2> {
         self.map_values_with_key(move |_, v| mapper(v))
     }
 
@@ -371,7 +386,13 @@ impl<K: Data, V: Data> KStream<K, V> {
         I: IntoIterator<Item = (K2, V2)> + 'static,
     {
         let f = Arc::new(mapper);
-        self.add("KSTREAM-FLATMAP-", move || FlatMap(f.clone()), None, None, true)
+        self.add(
+            "KSTREAM-FLATMAP-",
+            move || FlatMap(f.clone()),
+            None,
+            None,
+            true,
+        )
     }
 
     /// Replaces each value by zero or more values with the same key.
@@ -441,7 +462,9 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.derive(
             node,
             self.key_serde.clone().or_else(|| other.key_serde.clone()),
-            self.value_serde.clone().or_else(|| other.value_serde.clone()),
+            self.value_serde
+                .clone()
+                .or_else(|| other.value_serde.clone()),
             self.repartition_required || other.repartition_required,
         )
     }
@@ -478,7 +501,10 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Writes the stream to `topic`.
     pub fn to(&self, topic: &str, produced: Produced<K, V>) {
-        self.sink(SinkTopic::Named(TopicName::User(topic.to_string())), produced);
+        self.sink(
+            SinkTopic::Named(TopicName::User(topic.to_string())),
+            produced,
+        );
     }
 
     /// Writes each record to the topic `extractor` names for it.
@@ -565,7 +591,8 @@ impl<K: Data, V: Data> KStream<K, V> {
         let source = if sink == INVALID {
             INVALID
         } else {
-            b.topology.add_internal_topic(&topic, repartitioned.partitions);
+            b.topology
+                .add_internal_topic(&topic, repartitioned.partitions);
             let consumed = Consumed {
                 key_serde: k.clone(),
                 value_serde: v.clone(),
@@ -621,7 +648,8 @@ impl<K: Data, V: Data> BranchedKStream<K, V> {
 
     /// Adds a branch for records matching no predicate and returns the branches by name.
     pub fn default_branch(mut self, branched: Branched<K, V>) -> HashMap<String, KStream<K, V>> {
-        self.branches.push((Arc::new(|_: &K, _: &V| true), branched));
+        self.branches
+            .push((Arc::new(|_: &K, _: &V| true), branched));
         self.finish(true)
     }
 
@@ -646,11 +674,16 @@ impl<K: Data, V: Data> BranchedKStream<K, V> {
             .collect();
         let (preds, branched): (Vec<_>, Vec<_>) = self.branches.into_iter().unzip();
         let preds = Arc::new(preds);
-        let splitter = self.stream.named(self.prefix.clone()).add_node::<K, V, _, _>(
-            "",
-            move || Branch { preds: preds.clone() },
-            &[],
-        );
+        let splitter = self
+            .stream
+            .named(self.prefix.clone())
+            .add_node::<K, V, _, _>(
+                "",
+                move || Branch {
+                    preds: preds.clone(),
+                },
+                &[],
+            );
         let splitter_stream = self.stream.derive::<K, V>(
             splitter,
             self.stream.key_serde.clone(),
@@ -659,15 +692,13 @@ impl<K: Data, V: Data> BranchedKStream<K, V> {
         );
         let mut out = HashMap::new();
         for (name, b) in names.into_iter().zip(branched) {
-            let child = splitter_stream
-                .named(name.clone())
-                .add::<K, V, _, _>(
-                    "",
-                    || PassThrough,
-                    self.stream.key_serde.clone(),
-                    self.stream.value_serde.clone(),
-                    self.stream.repartition_required,
-                );
+            let child = splitter_stream.named(name.clone()).add::<K, V, _, _>(
+                "",
+                || PassThrough,
+                self.stream.key_serde.clone(),
+                self.stream.value_serde.clone(),
+                self.stream.repartition_required,
+            );
             let result = match b.chain {
                 Some(chain) => chain(child),
                 None => Some(child),

@@ -96,9 +96,11 @@ impl Topology {
                     "source `{name}` has an empty topic name"
                 )));
             }
-            if let Some(other) = self.nodes.iter().find(
-                |n| matches!(&n.kind, NodeKind::Source { topics: ts } if ts.contains(t)),
-            ) {
+            if let Some(other) = self
+                .nodes
+                .iter()
+                .find(|n| matches!(&n.kind, NodeKind::Source { topics: ts } if ts.contains(t)))
+            {
                 return Err(StreamsError::InvalidTopology(format!(
                     "topic `{}` is already read by source `{}`; read a topic once and branch \
                      the resulting stream instead",
@@ -215,7 +217,9 @@ impl Topology {
         topic: SinkTopic<K, V>,
         key_serde: Arc<dyn crate::serdes::Serde<K>>,
         value_serde: Arc<dyn crate::serdes::Serde<V>>,
-        partitioner: Option<Arc<dyn crate::processor::internals::partitioner::StreamPartitioner<K, V>>>,
+        partitioner: Option<
+            Arc<dyn crate::processor::internals::partitioner::StreamPartitioner<K, V>>,
+        >,
         parents: Vec<usize>,
     ) -> Result<usize> {
         let described = match &topic {
@@ -486,8 +490,14 @@ impl Topology {
                             .collect()
                     })
                     .collect(),
-                node_stores: group.iter().map(|&g| self.nodes[g].stores.clone()).collect(),
-                factories: group.iter().map(|&g| self.nodes[g].factory.clone()).collect(),
+                node_stores: group
+                    .iter()
+                    .map(|&g| self.nodes[g].stores.clone())
+                    .collect(),
+                factories: group
+                    .iter()
+                    .map(|&g| self.nodes[g].factory.clone())
+                    .collect(),
                 sources,
                 sink_topics,
                 stores,
@@ -507,7 +517,11 @@ impl Topology {
         // Size of the sub-tree below a node (Kafka orders nodes by it, then by name).
         let mut size = vec![1usize; self.nodes.len()];
         for i in (0..self.nodes.len()).rev() {
-            size[i] = 1 + self.nodes[i].children.iter().map(|&c| size[c]).sum::<usize>();
+            size[i] = 1 + self.nodes[i]
+                .children
+                .iter()
+                .map(|&c| size[c])
+                .sum::<usize>();
         }
         let subtopologies = self
             .groups()
@@ -619,7 +633,12 @@ impl fmt::Display for NodeDescription {
             }
             NodeKindDescription::Processor { stores } => {
                 let stores: Vec<&str> = stores.iter().map(String::as_str).collect();
-                write!(f, "Processor: {} (stores: [{}])", self.name, stores.join(", "))?;
+                write!(
+                    f,
+                    "Processor: {} (stores: [{}])",
+                    self.name,
+                    stores.join(", ")
+                )?;
                 write!(f, "\n      --> {}", list(&self.successors))?;
                 write!(f, "\n      <-- {}", list(&self.predecessors))
             }

@@ -149,7 +149,11 @@ impl TopologyPlan {
                 }
                 let mut max = None;
                 let mut complete = true;
-                for sub in self.subtopologies.iter().filter(|s| s.sink_topics.contains(&name)) {
+                for sub in self
+                    .subtopologies
+                    .iter()
+                    .filter(|s| s.sink_topics.contains(&name))
+                {
                     for s in &sub.sources {
                         match counts.get(&s.topic) {
                             Some(&n) => max = Some(max.map_or(n, |m: i32| m.max(n))),

@@ -49,7 +49,11 @@ impl PunctuationQueue {
     /// The earliest schedule of `kind` due at `now` (ties: the one scheduled first); its next
     /// time is moved past `now` before it is returned, as Kafka does: missed intervals are
     /// skipped, not replayed.
-    pub(crate) fn pop_due(&mut self, kind: PunctuationType, now: i64) -> Option<(Cancellable, usize)> {
+    pub(crate) fn pop_due(
+        &mut self,
+        kind: PunctuationType,
+        now: i64,
+    ) -> Option<(Cancellable, usize)> {
         let s = self
             .schedules
             .iter_mut()
@@ -58,7 +62,9 @@ impl PunctuationQueue {
         let mut next = s.next.saturating_add(s.interval);
         if now >= next {
             let missed = (now - s.next) / s.interval;
-            next = s.next.saturating_add((missed + 1).saturating_mul(s.interval));
+            next = s
+                .next
+                .saturating_add((missed + 1).saturating_mul(s.interval));
         }
         s.next = next;
         Some((Cancellable { id: s.id }, s.node))
