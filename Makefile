@@ -2,17 +2,28 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: demo test lint fmt bench doc clean
+.PHONY: demo test lint fmt bench doc clean deps
+
+## System packages the build needs: libclang, for the RocksDB bindings (bindgen). Installed
+## with apt-get when missing (as root, or through sudo).
+deps:
+	@if ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ldconfig -p 2>/dev/null | grep -q 'libclang[-.0-9]*\.so'; then :; \
+	else \
+		echo "== installing libclang-dev (needed to build RocksDB's bindings)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libclang-dev >/dev/null \
+		|| { echo "could not install libclang-dev: install it (apt-get install libclang-dev) or set LIBCLANG_PATH"; exit 1; }; \
+	fi
 
 ## Runs the course's taxi rides through the example pipeline and prints what comes out.
-demo:
+demo: deps
 	$(CARGO) run --quiet -p streams-examples --bin demo
 
 ## Format check, clippy (warnings are errors), then every unit, integration and doc test.
-test: lint
+test: deps lint
 	$(CARGO) test --workspace
 
-lint:
+lint: deps
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt is missing: rustup component add rustfmt"; exit 1; }
 	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy is missing: rustup component add clippy"; exit 1; }
 	$(CARGO) fmt --all -- --check
@@ -22,7 +33,7 @@ fmt:
 	$(CARGO) fmt --all
 
 ## Criterion benchmarks (results: target/criterion, summary in docs/benchmarks.md).
-bench:
+bench: deps
 	$(CARGO) bench -p streams-core
 
 doc:

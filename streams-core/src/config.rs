@@ -43,6 +43,11 @@ pub const TIMESTAMP_POLICY: &str = "default.timestamp.extractor";
 pub const COMMIT_INTERVAL_MS: &str = "commit.interval.ms";
 /// `state.dir`
 pub const STATE_DIR: &str = "state.dir";
+/// `statestore.cache.max.bytes`: record cache size per stream thread (0 disables caching).
+pub const CACHE_MAX_BYTES: &str = "statestore.cache.max.bytes";
+/// `rocksdb.total.memory.bytes`: block cache plus write buffers shared by every RocksDB store
+/// of the process.
+pub const ROCKSDB_TOTAL_MEMORY_BYTES: &str = "rocksdb.total.memory.bytes";
 
 impl StreamsConfig {
     /// A config with the given `application.id` and defaults for everything else.
@@ -92,7 +97,33 @@ impl StreamsConfig {
         self.deserialization_handler()?;
         self.timestamp_policy()?;
         self.commit_interval()?;
+        self.cache_max_bytes()?;
+        self.rocksdb_total_memory_bytes()?;
         Ok(())
+    }
+
+    /// `statestore.cache.max.bytes` (default 10 MiB, as Kafka Streams).
+    pub fn cache_max_bytes(&self) -> Result<usize> {
+        self.bytes(CACHE_MAX_BYTES, 10 << 20)
+    }
+
+    /// `rocksdb.total.memory.bytes` (default 64 MiB).
+    pub fn rocksdb_total_memory_bytes(&self) -> Result<usize> {
+        self.bytes(ROCKSDB_TOTAL_MEMORY_BYTES, 64 << 20)
+    }
+
+    /// `state.dir`, if set.
+    pub fn state_dir(&self) -> Option<std::path::PathBuf> {
+        self.get(STATE_DIR).map(std::path::PathBuf::from)
+    }
+
+    fn bytes(&self, key: &str, default: usize) -> Result<usize> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v.trim().parse::<usize>().map_err(|_| {
+                StreamsError::config(key, format!("`{v}` is not a whole number of bytes"))
+            }),
+        }
     }
 
     /// `default.deserialization.exception.handler`.

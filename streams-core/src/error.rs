@@ -104,6 +104,10 @@ pub enum StreamsError {
     /// The topology cannot be built or run as described.
     #[error("invalid topology: {0}")]
     InvalidTopology(String),
+    /// A window definition (`TimeWindows`, `SlidingWindows`, `SessionWindows`) was given a size,
+    /// advance, gap or grace period that Kafka Streams rejects.
+    #[error("invalid window definition: {0}")]
+    InvalidWindow(String),
     /// A configuration value is missing or wrong.
     #[error("invalid config `{key}`: {reason}")]
     Config {
@@ -129,6 +133,47 @@ pub enum StreamsError {
         store: String,
         /// What failed.
         reason: String,
+    },
+    /// A store's local directory exists but cannot be opened: corrupt files, not a RocksDB
+    /// directory, unreadable. The data is a cache of the changelog, so deleting it is safe.
+    #[error(
+        "state store `{store}` cannot open its local state in `{}`: {reason}. Stop the \
+         application, delete the directory; the store will be restored from its changelog",
+        path.display()
+    )]
+    CorruptState {
+        /// The store's directory.
+        path: std::path::PathBuf,
+        /// The store name.
+        store: String,
+        /// What RocksDB (or the file system) reported.
+        reason: String,
+    },
+    /// A task's `.checkpoint` file cannot be parsed.
+    #[error(
+        "checkpoint file `{}` is malformed at line {line}: {reason}. Stop the application and \
+         delete the task directory that holds it; its stores will be restored from their \
+         changelogs",
+        path.display()
+    )]
+    CorruptCheckpoint {
+        /// The checkpoint file.
+        path: std::path::PathBuf,
+        /// 1-based line number of the first bad line.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Reading or writing a file of the local state (state directory, checkpoint) failed.
+    #[error("cannot {action} `{}`: {source}", path.display())]
+    StateIo {
+        /// What was being done (e.g. `write checkpoint file`).
+        action: String,
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
     /// User code (a processor, a mapper) returned an error.
     #[error("processor `{node}` failed on {}: {source}", location.as_ref().map_or_else(|| "a punctuation".to_string(), |l| format!("record {l}")))]

@@ -33,8 +33,14 @@ pub mod timestamp;
 
 pub use config::{DeserializationHandler, StreamsConfig};
 pub use error::{RecordLocation, RecordPart, Result, SerdeError, StreamsError};
+pub use kstream::windows::{
+    SessionWindowedSerde, SessionWindows, SlidingWindows, TimeWindowedSerde, TimeWindows, Window,
+    Windowed,
+};
 pub use kstream::{
-    Branched, BranchedKStream, Consumed, Data, KStream, Produced, Repartitioned, StreamsBuilder,
+    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, KGroupedStream, KGroupedTable,
+    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindowedKStream, StreamsBuilder,
+    Suppressed, TimeWindowedKStream, WindowedBy,
 };
 pub use processor::internals::node::TaskMetrics;
 pub use processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
@@ -47,7 +53,12 @@ pub use serdes::{
     BytesSerde, DefaultSerde, DynSerde, F64Serde, I32Serde, I64Serde, Json, Nullable, Serde,
     StringSerde, U32Serde, U64Serde, UnitSerde,
 };
-pub use state::{KeyValueStore, StateStore, StoreBuilder, Stores};
+#[doc(hidden)]
+pub use state::internals::bench_support as __bench;
+pub use state::{
+    CacheBudget, KeyValueStore, SessionStore, SessionStoreBuilder, StateStore, StoreBuilder,
+    StoreType, Stores, WindowStore, WindowStoreBuilder,
+};
 pub use test_driver::{TestInputTopic, TestOutputTopic, TestRecord, TopologyTestDriver};
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]
@@ -58,5 +69,10 @@ pub struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/dsl.md")]
 pub struct DslGuideDoctests;
+
+/// The state guide's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/state.md")]
+pub struct StateGuideDoctests;
 
 pub use timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtractor, ValueTimestamp};

@@ -19,9 +19,11 @@
 //! Streams would give them.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::Hash;
+use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,12 +31,14 @@ use crate::error::{RecordLocation, RecordPart, Result, StreamsError};
 use crate::processor::internals::collector::{OutRecord, RecordCollector};
 use crate::processor::internals::node::TaskMetrics;
 use crate::processor::internals::partitioner::murmur2_partition;
-use crate::processor::internals::plan::TopicName;
-use crate::processor::internals::task::{StreamTask, TaskConfig};
+use crate::processor::internals::plan::{TopicName, TopologyPlan};
+use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv};
 use crate::processor::{TaskId, Topology};
 use crate::record::{Headers, RawRecord, Record};
 use crate::serdes::{deserialize_opt, serialize_into, Serde};
-use crate::state::StateStore;
+use crate::state::internals::checkpoint::Checkpoint;
+use crate::state::internals::Backends;
+use crate::state::{CacheBudget, ChangelogRecord, SharedCollector, StateStore};
 use crate::StreamsConfig;
 
 /// A record captured from a sink.
@@ -90,14 +94,28 @@ struct Route {
 
 struct Inner {
     application_id: String,
+    plan: Arc<TopologyPlan>,
+    task_config: TaskConfig,
     tasks: Vec<StreamTask>,
     /// topic → per partition: where its records go and the next offset.
     routes: HashMap<String, Vec<Route>>,
     internal_topics: Vec<String>,
     partitions: Rc<PartitionTable>,
     captured: Rc<RefCell<Vec<Captured>>>,
+    collector: SharedCollector,
+    budget: Rc<CacheBudget>,
+    backends: Backends,
+    /// `state.dir/<application.id>`
+    state_dir: PathBuf,
+    /// The driver's own temporary `state.dir`, removed when the driver is dropped.
+    temp_state_dir: Option<PathBuf>,
+    /// Every record written to each changelog topic-partition, in offset order.
+    changelogs: HashMap<(String, i32), Vec<Captured>>,
+    changelog_topics: HashSet<String>,
     outputs: HashMap<String, VecDeque<Captured>>,
     wall_clock: i64,
+    /// Set when a task could not be reopened: the driver refuses further work.
+    failed: Option<String>,
 }
 
 impl Inner {
@@ -110,6 +128,9 @@ impl Inner {
         timestamp: i64,
         headers: &Headers,
     ) -> Result<()> {
+        if let Some(why) = &self.failed {
+            return Err(StreamsError::Driver(why.clone()));
+        }
         let Some(route) = self.routes.get_mut(topic) else {
             let mut known: Vec<&str> = self
                 .routes
@@ -150,7 +171,8 @@ impl Inner {
     }
 
     /// Moves captured sink output to the output queues, feeding records for topics the
-    /// topology reads (repartition topics, or a source that is also a sink) back into tasks.
+    /// topology reads (repartition topics, or a source that is also a sink) back into tasks and
+    /// keeping changelog records for restoration.
     fn route_captured(&mut self) -> Result<()> {
         let captured = std::mem::take(&mut *self.captured.borrow_mut());
         for r in captured {
@@ -164,6 +186,12 @@ impl Inner {
                     &r.headers,
                 )?;
             }
+            if self.changelog_topics.contains(&r.topic) {
+                self.changelogs
+                    .entry((r.topic.clone(), r.partition))
+                    .or_default()
+                    .push(r.clone());
+            }
             self.outputs
                 .entry(r.topic.clone())
                 .or_default()
@@ -172,16 +200,112 @@ impl Inner {
         Ok(())
     }
 
+    /// Processes until nothing is waiting, committing every task after each round (as
+    /// Kafka's driver commits after each piped record), which emits cached results.
     fn process_queued(&mut self) -> Result<()> {
+        if let Some(why) = &self.failed {
+            return Err(StreamsError::Driver(why.clone()));
+        }
         loop {
+            loop {
+                self.route_captured()?;
+                let Some(task) = self.tasks.iter_mut().find(|t| t.queued() > 0) else {
+                    break;
+                };
+                task.process_one()?;
+            }
+            self.commit()?;
             self.route_captured()?;
-            let Some(task) = self.tasks.iter_mut().find(|t| t.queued() > 0) else {
+            if self.tasks.iter().all(|t| t.queued() == 0) {
                 return Ok(());
-            };
-            task.process_one()?;
+            }
         }
     }
+
+    /// Commits every task and writes its checkpoint (the changelog end offsets).
+    fn commit(&mut self) -> Result<()> {
+        for i in 0..self.tasks.len() {
+            self.tasks[i].commit()?;
+            self.route_captured()?;
+            self.write_checkpoint(i)?;
+        }
+        Ok(())
+    }
+
+    fn write_checkpoint(&self, task: usize) -> Result<()> {
+        let task = &self.tasks[task];
+        let partition = task.id().partition;
+        let offsets: BTreeMap<(String, i32), i64> = task
+            .changelogs()
+            .iter()
+            .filter(|c| c.persistent)
+            .map(|c| {
+                let end = self
+                    .changelogs
+                    .get(&(c.topic.clone(), partition))
+                    .map_or(0, |log| log.len() as i64);
+                ((c.topic.clone(), partition), end)
+            })
+            .collect();
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(task.task_dir()).map_err(|e| {
+            StreamsError::Driver(format!("cannot create {}: {e}", task.task_dir().display()))
+        })?;
+        Checkpoint { offsets }.write(&task.task_dir().join(".checkpoint"))
+    }
+
+    /// Creates a task, restores its logged stores from the captured changelogs (from the
+    /// checkpoint for persistent stores, else from the beginning) and initializes it.
+    fn create_task(&mut self, sub: usize, partition: i32) -> Result<StreamTask> {
+        let mut task = StreamTask::new(
+            self.plan.clone(),
+            sub,
+            partition,
+            TaskEnv {
+                application_id: &self.application_id,
+                state_dir: &self.state_dir,
+                collector: self.collector.clone(),
+                budget: self.budget.clone(),
+                backends: &self.backends,
+                config: self.task_config,
+                wall_clock: self.wall_clock,
+            },
+        )?;
+        let checkpoint = Checkpoint::read(&task.task_dir().join(".checkpoint"))?;
+        for c in task.changelogs().to_vec() {
+            let key = (c.topic.clone(), partition);
+            let from = match (&checkpoint, c.persistent) {
+                (Some(cp), true) => cp.offsets.get(&key).copied(),
+                _ => None,
+            };
+            let from = match from {
+                Some(offset) => offset.max(0) as usize,
+                None => {
+                    task.wipe(&c.store)?;
+                    0
+                }
+            };
+            if let Some(log) = self.changelogs.get(&key) {
+                let records: Vec<ChangelogRecord<'_>> = log
+                    .iter()
+                    .skip(from)
+                    .map(|r| ChangelogRecord {
+                        key: r.key.as_deref().unwrap_or_default(),
+                        value: r.value.as_deref(),
+                        timestamp: r.timestamp,
+                    })
+                    .collect();
+                task.restore(&c.store, &records)?;
+            }
+        }
+        task.initialize()?;
+        Ok(task)
+    }
 }
+
+static DRIVER_DIRS: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs a topology in memory for tests. See the [module docs](self) for the processing rules.
 ///
@@ -270,24 +394,58 @@ impl TopologyTestDriverBuilder {
             default: self.default_partitions,
         });
         let captured = Rc::new(RefCell::new(Vec::new()));
-        let mut tasks = Vec::new();
-        let mut routes: HashMap<String, Vec<Route>> = HashMap::new();
+        let collector: SharedCollector = Rc::new(RefCell::new(Box::new(DriverCollector {
+            captured: captured.clone(),
+            partitions: partitions.clone(),
+        })));
+        let (root, temp_state_dir) = match self.config.state_dir() {
+            Some(dir) => (dir, None),
+            None => {
+                let dir = std::env::temp_dir().join(format!(
+                    "streams-test-driver-{}-{}",
+                    std::process::id(),
+                    DRIVER_DIRS.fetch_add(1, Ordering::Relaxed)
+                ));
+                (dir.clone(), Some(dir))
+            }
+        };
+        let changelog_topics = plan
+            .subtopologies
+            .iter()
+            .flat_map(|sub| sub.stores.iter())
+            .filter(|b| b.logged())
+            .map(|b| crate::state::changelog_topic(&app, b.name()))
+            .collect();
+        let internal_topics = plan
+            .internal_topics
+            .iter()
+            .map(|t| TopicName::Internal(t.name.clone()).resolve(&app))
+            .collect();
+        let mut inner = Inner {
+            state_dir: root.join(&app),
+            application_id: app,
+            plan: plan.clone(),
+            task_config,
+            tasks: Vec::new(),
+            routes: HashMap::new(),
+            internal_topics,
+            partitions,
+            captured,
+            collector,
+            budget: Rc::new(CacheBudget::new(self.config.cache_max_bytes()?)),
+            backends: Backends::new(self.config.rocksdb_total_memory_bytes()?),
+            temp_state_dir,
+            changelogs: HashMap::new(),
+            changelog_topics,
+            outputs: HashMap::new(),
+            wall_clock: self.wall_clock,
+            failed: None,
+        };
         for (sub, &n) in task_counts.iter().enumerate() {
             for p in 0..n {
-                let task = StreamTask::new(
-                    plan.clone(),
-                    sub,
-                    p,
-                    &app,
-                    Box::new(DriverCollector {
-                        captured: captured.clone(),
-                        partitions: partitions.clone(),
-                    }),
-                    task_config,
-                    self.wall_clock,
-                )?;
+                let task = inner.create_task(sub, p)?;
                 for (qi, q) in task.queues().iter().enumerate() {
-                    let route = routes.entry(q.topic.to_string()).or_default();
+                    let route = inner.routes.entry(q.topic.to_string()).or_default();
                     if route.len() != p as usize {
                         return Err(StreamsError::Internal(format!(
                             "tasks of topic {} created out of order",
@@ -295,30 +453,16 @@ impl TopologyTestDriverBuilder {
                         )));
                     }
                     route.push(Route {
-                        task: tasks.len(),
+                        task: inner.tasks.len(),
                         queue: qi,
                         next_offset: 0,
                     });
                 }
-                tasks.push(task);
+                inner.tasks.push(task);
             }
         }
-        let internal_topics = plan
-            .internal_topics
-            .iter()
-            .map(|t| TopicName::Internal(t.name.clone()).resolve(&app))
-            .collect();
         let driver = TopologyTestDriver {
-            inner: RefCell::new(Inner {
-                application_id: app,
-                tasks,
-                routes,
-                internal_topics,
-                partitions,
-                captured,
-                outputs: HashMap::new(),
-                wall_clock: self.wall_clock,
-            }),
+            inner: RefCell::new(inner),
         };
         // Processors may forward from `init`.
         driver.inner.borrow_mut().process_queued()?;
@@ -401,6 +545,20 @@ impl TopologyTestDriver {
         let mut inner = self.inner.borrow_mut();
         inner.enqueue(topic, None, key, value, timestamp, &Headers::new())?;
         inner.process_queued()
+    }
+
+    /// Queues one serialized record without processing it (many records per commit, as the
+    /// runtime's batches); see [`TopologyTestDriver::process_queued`].
+    pub fn enqueue_raw(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+    ) -> Result<()> {
+        self.inner
+            .borrow_mut()
+            .enqueue(topic, None, key, value, timestamp, &Headers::new())
     }
 
     /// Processes everything enqueued with the `enqueue_*` methods of the input topics (and what
@@ -512,9 +670,60 @@ impl TopologyTestDriver {
         self.inner.borrow().partitions.count(topic)
     }
 
+    /// Commits every task now (caches emit, stores write their changelogs). The driver also
+    /// commits after each pipe call.
+    pub fn commit(&self) -> Result<()> {
+        self.inner.borrow_mut().process_queued()
+    }
+
+    /// Closes a task and opens it again, as after a restart or a move to another instance:
+    /// its logged stores are restored from the changelog the driver captured, from the
+    /// checkpoint for persistent stores. With `wipe_local_state`, the task's state directory
+    /// is deleted first, so everything is restored from the start of the changelog.
+    pub fn restart_task(&self, task: TaskId, wipe_local_state: bool) -> Result<()> {
+        let mut inner = self.inner.borrow_mut();
+        inner.process_queued()?;
+        let index = inner
+            .tasks
+            .iter()
+            .position(|t| t.id() == task)
+            .ok_or_else(|| StreamsError::Driver(format!("no task {task}")))?;
+        let sub = inner
+            .plan
+            .subtopologies
+            .iter()
+            .position(|s| s.id == task.subtopology)
+            .ok_or_else(|| StreamsError::Driver(format!("no sub-topology {}", task.subtopology)))?;
+        inner.tasks[index].close()?;
+        inner.route_captured()?;
+        inner.write_checkpoint(index)?;
+        let dir = inner.tasks[index].task_dir().to_path_buf();
+        // RocksDB opens a directory once per process: drop the old instance first.
+        drop(inner.tasks.remove(index));
+        let reopened = (|| {
+            if wipe_local_state && dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(|e| {
+                    StreamsError::Driver(format!("cannot delete {}: {e}", dir.display()))
+                })?;
+            }
+            inner.create_task(sub, task.partition)
+        })();
+        match reopened {
+            Ok(t) => {
+                inner.tasks.insert(index, t);
+                Ok(())
+            }
+            Err(e) => {
+                inner.failed = Some(format!("task {task} could not be reopened: {e}"));
+                Err(e)
+            }
+        }
+    }
+
     /// Closes every task (processors' `close`, stores flushed and closed).
     pub fn close(self) -> Result<()> {
-        let mut inner = self.inner.into_inner();
+        let mut inner = self.inner.borrow_mut();
+        inner.process_queued()?;
         let mut first = None;
         for t in &mut inner.tasks {
             if let Err(e) = t.close() {
@@ -522,6 +731,16 @@ impl TopologyTestDriver {
             }
         }
         first.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for TopologyTestDriver {
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut();
+        inner.tasks.clear();
+        if let Some(dir) = inner.temp_state_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

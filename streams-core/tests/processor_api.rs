@@ -232,7 +232,7 @@ impl Processor<String, String, String, i64> for StoreCounter {
             .as_ref()
             .ok_or_else(|| StreamsError::user("not initialised"))?;
         let n = store.get(&r.key)?.unwrap_or(0) + 1;
-        store.put(&r.key, &n)?;
+        store.put(&r.key, n)?;
         ctx.forward(r.with_value(n))
     }
 }

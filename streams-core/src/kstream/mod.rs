@@ -4,7 +4,11 @@
 //! sinks, repartitioning). Inside a sub-topology records pass between operations as Rust values.
 
 mod internals;
+mod ktable;
 mod options;
+mod suppress;
+mod windowed;
+pub mod windows;
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
@@ -18,13 +22,17 @@ use crate::processor::internals::sink::{SinkTopic, TopicNameExtractor};
 use crate::processor::{Processor, Topology};
 use crate::record::RecordMetadata;
 use crate::serdes::{builtin_default, Serde};
+use crate::serdes::{DynSerde, Nullable};
 use crate::state::StoreBuilder;
-use crate::timestamp::RecordTimestamp;
+use crate::timestamp::{RecordTimestamp, TimestampExtractor};
 
 use internals::{
     Branch, Filter, FlatMap, FlatMapValues, Map, MapValues, PassThrough, Peek, Predicate, SelectKey,
 };
+pub use ktable::{Change, KGroupedStream, KGroupedTable, KTable, Materialized};
 pub use options::{Branched, Consumed, Produced, Repartitioned};
+pub use suppress::{BufferConfig, Suppressed};
+pub use windowed::{SessionWindowedKStream, TimeWindowedKStream, WindowedBy};
 
 /// Types that can flow through a stream: cloned only where a record fans out to several
 /// children.
@@ -190,12 +198,55 @@ impl StreamsBuilder {
         }
     }
 
+    /// A table of the latest value per key of `topic`; null values (tombstones) delete.
+    pub fn table<K: Data, V: Data>(
+        &self,
+        topic: &str,
+        consumed: Consumed<K, V>,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V> {
+        let mut m = materialized;
+        if m.key_serde.is_none() {
+            m.key_serde = Some(consumed.key_serde.clone());
+        }
+        if m.value_serde.is_none() {
+            m.value_serde = Some(consumed.value_serde.clone());
+        }
+        let nullable: Consumed<K, Option<V>> = Consumed {
+            key_serde: consumed.key_serde,
+            value_serde: Arc::new(Nullable(DynSerde(consumed.value_serde))),
+            extractor: Arc::new(OptionValues(consumed.extractor)),
+            policy: consumed.policy,
+            name: consumed.name,
+        };
+        let source = self.stream(topic, nullable);
+        ktable::table_from_source(&source, m)
+    }
+
     /// Checks the topology and returns it. Errors met while building (a name used twice, a sink
     /// without serdes, ...) are reported here.
     pub fn build(self) -> Result<Topology> {
         let topology = std::mem::take(&mut self.inner.borrow_mut().topology);
         topology.plan()?;
         Ok(topology)
+    }
+}
+
+/// Runs a value's extractor on table records; deletions keep the record timestamp.
+struct OptionValues<K, V>(Arc<dyn TimestampExtractor<K, V>>);
+
+impl<K: 'static, V: 'static> TimestampExtractor<K, Option<V>> for OptionValues<K, V> {
+    fn extract(
+        &self,
+        key: &K,
+        value: &Option<V>,
+        record_timestamp: i64,
+        partition_time: i64,
+    ) -> i64 {
+        match value {
+            Some(v) => self.0.extract(key, v, record_timestamp, partition_time),
+            None => record_timestamp,
+        }
     }
 }
 

@@ -107,6 +107,11 @@ pub trait Processor<KIn, VIn, KOut = KIn, VOut = VIn>: 'static {
     ) -> Result<()> {
         Ok(())
     }
+    /// Called before each commit: emit whatever the processor holds back (the DSL's caching
+    /// aggregations emit their latest results here).
+    fn flush(&mut self, _ctx: &mut ProcessorContext<'_, KOut, VOut>) -> Result<()> {
+        Ok(())
+    }
     /// Called once when the task closes.
     fn close(&mut self, _ctx: &mut ProcessorContext<'_, KOut, VOut>) -> Result<()> {
         Ok(())
@@ -126,6 +131,12 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
             raw,
             _types: PhantomData,
         }
+    }
+
+    /// Counts a record this processor dropped (a late record for a closed window, say) in the
+    /// task's `dropped_records` metric.
+    pub fn record_dropped(&mut self) {
+        self.raw.task.metrics.dropped_records += 1;
     }
 
     /// The name of this processor node.

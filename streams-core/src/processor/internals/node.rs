@@ -6,19 +6,19 @@
 //! types of every edge were checked when the topology was built.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::error::{RecordLocation, Result, StreamsError};
-use crate::processor::internals::collector::RecordCollector;
 use crate::processor::internals::plan::SubtopologyPlan;
 use crate::processor::internals::punctuation::PunctuationQueue;
 use crate::processor::internals::source::SourceInstance;
 use crate::processor::{Cancellable, Processor, ProcessorContext, TaskId};
 use crate::record::{Record, RecordMetadata};
-use crate::state::StateStore;
+use crate::state::{SharedCollector, StateStore};
 
 /// Counters of one task.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -41,7 +41,10 @@ pub(crate) struct TaskState {
     pub wall_clock: i64,
     pub punctuation: PunctuationQueue,
     pub stores: BTreeMap<String, Box<dyn StateStore>>,
-    pub collector: Box<dyn RecordCollector>,
+    pub collector: SharedCollector,
+    /// Timestamp of the record being processed (stream time during punctuation); stores
+    /// stamp plain `put`s with it.
+    pub clock: Rc<Cell<i64>>,
     pub metrics: TaskMetrics,
 }
 
@@ -100,6 +103,9 @@ pub(crate) trait NodeInstance {
     /// `input` is the `&mut Option<Record<K, V>>` of the node's input types.
     fn process(&mut self, input: &mut dyn Any, ctx: RawCtx<'_>) -> Result<()>;
     fn punctuate(&mut self, _id: Cancellable, _timestamp: i64, _ctx: RawCtx<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn flush(&mut self, _ctx: RawCtx<'_>) -> Result<()> {
         Ok(())
     }
     fn close(&mut self, _ctx: RawCtx<'_>) -> Result<()> {
@@ -187,6 +193,10 @@ where
 
     fn punctuate(&mut self, id: Cancellable, timestamp: i64, ctx: RawCtx<'_>) -> Result<()> {
         with_typed_ctx!(ctx, c => self.processor.punctuate(id, timestamp, &mut c))
+    }
+
+    fn flush(&mut self, ctx: RawCtx<'_>) -> Result<()> {
+        with_typed_ctx!(ctx, c => self.processor.flush(&mut c))
     }
 
     fn close(&mut self, ctx: RawCtx<'_>) -> Result<()> {

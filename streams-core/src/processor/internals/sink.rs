@@ -79,7 +79,7 @@ impl<K: 'static, V: 'static> NodeInstance for SinkNode<K, V> {
             .map_err(|e| serialization(RecordPart::Key, e))?;
         let has_value = serialize_into(&*self.value_serde, &record.value, &mut self.value_buf)
             .map_err(|e| serialization(RecordPart::Value, e))?;
-        let collector = &mut ctx.task.collector;
+        let mut collector = ctx.task.collector.borrow_mut();
         let partition = if self.partitioner.is_some() || has_key {
             let count = match (&self.topic, self.partitions) {
                 (SinkTopic::Named(_), Some(n)) => n,

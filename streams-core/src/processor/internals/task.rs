@@ -2,20 +2,24 @@
 //! `TopologyTestDriver` both run exactly this; only what feeds `enqueue` and what the collector
 //! does with output differ.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::config::DeserializationHandler;
 use crate::error::{Result, StreamsError};
-use crate::processor::internals::collector::RecordCollector;
 use crate::processor::internals::node::{NodeInstance, RawCtx, TaskMetrics, TaskState};
 use crate::processor::internals::plan::TopologyPlan;
 use crate::processor::internals::punctuation::PunctuationQueue;
 use crate::processor::internals::source::{Enqueued, QueueEnv};
 use crate::processor::{PunctuationType, TaskId};
 use crate::record::{RawRecord, RecordMetadata};
-use crate::state::{StateStore, StoreContext};
+use crate::state::internals::Backends;
+use crate::state::{
+    changelog_topic, CacheBudget, ChangelogRecord, SharedCollector, StateStore, StoreContext,
+};
 use crate::timestamp::InvalidTimestampPolicy;
 
 /// Settings a task takes from the application config.
@@ -23,6 +27,26 @@ use crate::timestamp::InvalidTimestampPolicy;
 pub(crate) struct TaskConfig {
     pub handler: DeserializationHandler,
     pub timestamp_policy: InvalidTimestampPolicy,
+}
+
+/// What a task gets from the thread (or test driver) that runs it.
+pub(crate) struct TaskEnv<'a> {
+    pub application_id: &'a str,
+    /// `state.dir/<application.id>`
+    pub state_dir: &'a Path,
+    pub collector: SharedCollector,
+    pub budget: Rc<CacheBudget>,
+    pub backends: &'a Backends,
+    pub config: TaskConfig,
+    pub wall_clock: i64,
+}
+
+/// A logged store of a task and its changelog topic.
+#[derive(Debug, Clone)]
+pub(crate) struct ChangelogInfo {
+    pub store: String,
+    pub topic: String,
+    pub persistent: bool,
 }
 
 /// One source topic-partition of a task.
@@ -43,17 +67,19 @@ pub(crate) struct StreamTask {
     state: TaskState,
     config: TaskConfig,
     closed: bool,
+    initialized: bool,
+    task_dir: PathBuf,
+    changelogs: Vec<ChangelogInfo>,
 }
 
 impl StreamTask {
+    /// Creates the task's nodes and opens its stores. Restore logged stores with
+    /// [`StreamTask::restore`], then call [`StreamTask::initialize`] before processing.
     pub(crate) fn new(
         plan: Arc<TopologyPlan>,
         sub: usize,
         partition: i32,
-        application_id: &str,
-        collector: Box<dyn RecordCollector>,
-        config: TaskConfig,
-        wall_clock: i64,
+        env: TaskEnv<'_>,
     ) -> Result<Self> {
         let sp = plan
             .subtopologies
@@ -68,42 +94,97 @@ impl StreamTask {
             .sources
             .iter()
             .map(|s| PartitionQueue {
-                topic: Arc::from(s.topic.resolve(application_id)),
+                topic: Arc::from(s.topic.resolve(env.application_id)),
                 partition,
                 node: s.node,
                 slot: s.slot,
                 consumed: -1,
             })
             .collect();
+        let task_dir = env.state_dir.join(id.to_string());
+        let clock = Rc::new(Cell::new(-1));
         let store_ctx = StoreContext {
-            application_id,
+            application_id: env.application_id,
             task_id: id,
+            task_dir: &task_dir,
+            budget: &env.budget,
+            collector: &env.collector,
+            clock: &clock,
+            backends: env.backends,
         };
         let mut stores: BTreeMap<String, Box<dyn StateStore>> = BTreeMap::new();
+        let mut changelogs = Vec::new();
         for builder in &sp.stores {
             stores.insert(builder.name().to_string(), builder.build(&store_ctx)?);
+            if builder.logged() {
+                changelogs.push(ChangelogInfo {
+                    store: builder.name().to_string(),
+                    topic: changelog_topic(env.application_id, builder.name()),
+                    persistent: builder.persistent(),
+                });
+            }
         }
-        let mut task = StreamTask {
+        Ok(StreamTask {
             sub,
             nodes,
             queues,
             state: TaskState {
                 id,
-                application_id: Arc::from(application_id),
+                application_id: Arc::from(env.application_id),
                 current: None,
                 stream_time: -1,
-                wall_clock,
+                wall_clock: env.wall_clock,
                 punctuation: PunctuationQueue::default(),
                 stores,
-                collector,
+                collector: env.collector,
+                clock,
                 metrics: TaskMetrics::default(),
             },
-            config,
+            config: env.config,
             closed: false,
+            initialized: false,
+            task_dir,
+            changelogs,
             plan,
-        };
-        task.init()?;
-        Ok(task)
+        })
+    }
+
+    /// The task's logged stores and their changelog topics (partition = the task's).
+    pub(crate) fn changelogs(&self) -> &[ChangelogInfo] {
+        &self.changelogs
+    }
+
+    /// The task's state directory.
+    pub(crate) fn task_dir(&self) -> &Path {
+        &self.task_dir
+    }
+
+    /// Applies changelog records to a store.
+    pub(crate) fn restore(&mut self, store: &str, records: &[ChangelogRecord<'_>]) -> Result<()> {
+        self.state
+            .stores
+            .get(store)
+            .ok_or_else(|| {
+                StreamsError::Internal(format!("task {} has no store `{store}`", self.state.id))
+            })?
+            .restore(records)
+    }
+
+    /// Empties a store (before restoring it from the beginning of its changelog).
+    pub(crate) fn wipe(&mut self, store: &str) -> Result<()> {
+        match self.state.stores.get(store) {
+            Some(s) => s.wipe(),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs every processor's `init`. Called once, after restoration.
+    pub(crate) fn initialize(&mut self) -> Result<()> {
+        if self.initialized {
+            return Ok(());
+        }
+        self.initialized = true;
+        self.init()
     }
 
     fn init(&mut self) -> Result<()> {
@@ -118,6 +199,30 @@ impl StreamTask {
                 task: &mut self.state,
                 node: i,
             })?;
+        }
+        Ok(())
+    }
+
+    /// Prepares a commit: processors emit what they hold back (in topological order, so
+    /// upstream emissions reach downstream caches first), then stores write their batches and
+    /// changelogs.
+    pub(crate) fn commit(&mut self) -> Result<()> {
+        let sp = &self.plan.subtopologies[self.sub];
+        self.state.current = None;
+        self.state.clock.set(self.state.stream_time);
+        for (i, cell) in self.nodes.iter().enumerate() {
+            let mut node = cell
+                .try_borrow_mut()
+                .map_err(|_| StreamsError::Internal("node busy during commit".into()))?;
+            node.flush(RawCtx {
+                nodes: &self.nodes,
+                plan: sp,
+                task: &mut self.state,
+                node: i,
+            })?;
+        }
+        for store in self.state.stores.values() {
+            store.flush()?;
         }
         Ok(())
     }
@@ -193,6 +298,7 @@ impl StreamTask {
         let sp = &self.plan.subtopologies[self.sub];
         let q = &mut self.queues[qi];
         self.state.stream_time = self.state.stream_time.max(timestamp);
+        self.state.clock.set(timestamp);
         match &mut self.state.current {
             Some(m) if Arc::ptr_eq(&m.topic, &q.topic) => {
                 m.partition = q.partition;
@@ -243,6 +349,7 @@ impl StreamTask {
         let sp = &self.plan.subtopologies[self.sub];
         let mut fired = false;
         self.state.current = None;
+        self.state.clock.set(now);
         while let Some((id, node)) = self.state.punctuation.pop_due(kind, now) {
             let mut n = self.nodes[node]
                 .try_borrow_mut()

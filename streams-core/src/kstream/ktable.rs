@@ -1,0 +1,1013 @@
+//! The stateful DSL: grouping, aggregations and tables.
+
+use std::sync::Arc;
+
+use crate::error::{Result, SerdeError, StreamsError};
+use crate::kstream::{Data, KStream, Repartitioned};
+use crate::processor::{Processor, ProcessorContext};
+use crate::record::Record;
+use crate::serdes::{DynSerde, I64Serde, Serde};
+use crate::state::internals::StoreType;
+use crate::state::{KeyValueStore, KeyValueStoreBuilder};
+
+/// An update of a table row: the new value and the value it replaces (`None`: absent or
+/// deleted). Records of a [`KTable`] carry changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change<V> {
+    /// The value after the update; `None` is a deletion.
+    pub new: Option<V>,
+    /// The value before the update.
+    pub old: Option<V>,
+}
+
+/// How a stateful operation keeps its store: name, serdes, RocksDB or memory, changelog,
+/// caching. Kafka Streams' `Materialized`.
+///
+/// ```
+/// use streams_core::{Materialized, StringSerde, I64Serde};
+/// let m: Materialized<String, i64> = Materialized::named("counts-by-zone")
+///     .with_key_serde(StringSerde)
+///     .with_value_serde(I64Serde)
+///     .with_caching_disabled();
+/// # let _ = m;
+/// ```
+pub struct Materialized<K, V> {
+    pub(crate) name: Option<String>,
+    pub(crate) key_serde: Option<Arc<dyn Serde<K>>>,
+    pub(crate) value_serde: Option<Arc<dyn Serde<V>>>,
+    pub(crate) store_type: StoreType,
+    pub(crate) logging: bool,
+    pub(crate) caching: bool,
+    pub(crate) retention_ms: Option<i64>,
+}
+
+impl<K: 'static, V: 'static> Default for Materialized<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: 'static, V: 'static> Materialized<K, V> {
+    /// A RocksDB store with a generated name, logged and cached.
+    pub fn new() -> Self {
+        Materialized {
+            name: None,
+            key_serde: None,
+            value_serde: None,
+            store_type: StoreType::RocksDb,
+            logging: true,
+            caching: true,
+            retention_ms: None,
+        }
+    }
+    /// A store with this name (its changelog is `<application.id>-<name>-changelog`).
+    pub fn named(name: impl Into<String>) -> Self {
+        let mut m = Self::new();
+        m.name = Some(name.into());
+        m
+    }
+    /// With these serdes.
+    pub fn with(key_serde: impl Serde<K>, value_serde: impl Serde<V>) -> Self {
+        Self::new()
+            .with_key_serde(key_serde)
+            .with_value_serde(value_serde)
+    }
+    /// Sets the key serde.
+    pub fn with_key_serde(mut self, serde: impl Serde<K>) -> Self {
+        self.key_serde = Some(Arc::new(serde));
+        self
+    }
+    /// Sets the value serde.
+    pub fn with_value_serde(mut self, serde: impl Serde<V>) -> Self {
+        self.value_serde = Some(Arc::new(serde));
+        self
+    }
+    /// Keeps the store in memory (restored fully from the changelog after a restart).
+    pub fn in_memory(mut self) -> Self {
+        self.store_type = StoreType::InMemory;
+        self
+    }
+    /// No changelog: the state is lost with the instance.
+    pub fn with_logging_disabled(mut self) -> Self {
+        self.logging = false;
+        self
+    }
+    /// Every update is emitted, not only the latest per commit.
+    pub fn with_caching_disabled(mut self) -> Self {
+        self.caching = false;
+        self
+    }
+    /// How long a windowed store keeps windows (at least window size + grace).
+    pub fn with_retention(mut self, retention: std::time::Duration) -> Self {
+        self.retention_ms = Some(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+        self
+    }
+}
+
+/// Serializes a [`Change`] for the repartition topic of [`KTable::group_by`]: a flags byte
+/// (bit 0: new present, bit 1: old present), the new value's length as 4 bytes big-endian,
+/// the new value, then the old value.
+pub(crate) struct ChangeSerde<V>(pub Arc<dyn Serde<V>>);
+
+impl<V: 'static> Serde<Change<V>> for ChangeSerde<V> {
+    fn serialize(&self, value: &Change<V>, out: &mut Vec<u8>) -> Result<(), SerdeError> {
+        let flags = u8::from(value.new.is_some()) | (u8::from(value.old.is_some()) << 1);
+        out.push(flags);
+        let len_at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        if let Some(n) = &value.new {
+            self.0.serialize(n, out)?;
+        }
+        let len = u32::try_from(out.len() - len_at - 4)
+            .map_err(|_| SerdeError::new(self.name(), "new value longer than 4 GiB"))?;
+        out[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
+        if let Some(o) = &value.old {
+            self.0.serialize(o, out)?;
+        }
+        Ok(())
+    }
+    fn deserialize(&self, data: &[u8]) -> Result<Change<V>, SerdeError> {
+        let short = || {
+            SerdeError::new(
+                self.name(),
+                format!("{} bytes is too short for a change", data.len()),
+            )
+        };
+        let (&flags, rest) = data.split_first().ok_or_else(short)?;
+        if rest.len() < 4 {
+            return Err(short());
+        }
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&rest[..4]);
+        let len = u32::from_be_bytes(len) as usize;
+        let rest = &rest[4..];
+        if rest.len() < len {
+            return Err(short());
+        }
+        let (new, old) = rest.split_at(len);
+        Ok(Change {
+            new: if flags & 1 != 0 {
+                Some(self.0.deserialize(new)?)
+            } else {
+                None
+            },
+            old: if flags & 2 != 0 {
+                Some(self.0.deserialize(old)?)
+            } else {
+                None
+            },
+        })
+    }
+    fn name(&self) -> String {
+        format!("Change<{}>", self.0.name())
+    }
+}
+
+pub(super) type AggFn<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sync>;
+
+/// Emits what a caching store holds back.
+pub(super) fn emit_cached<K: Data, V: Data>(
+    store: &KeyValueStore<K, V>,
+    ctx: &mut ProcessorContext<'_, K, Change<V>>,
+) -> Result<()> {
+    for (key, new, old, ts) in store.take_emits() {
+        ctx.forward(Record::new(key, Change { new, old }, ts))?;
+    }
+    Ok(())
+}
+
+/// Writes one table row and emits the change now (caching off) or at the next commit.
+pub(super) fn write_row<K: Data, V: Data>(
+    store: &KeyValueStore<K, V>,
+    ctx: &mut ProcessorContext<'_, K, Change<V>>,
+    record: Record<K, ()>,
+    new: Option<V>,
+    old: Option<V>,
+    timestamp: i64,
+) -> Result<()> {
+    if store.caching() {
+        match new {
+            Some(v) => store.put_with_timestamp(&record.key, v, timestamp)?,
+            None => {
+                store.delete(&record.key)?;
+            }
+        }
+        if store.over_budget() {
+            emit_cached(store, ctx)?;
+            store.evict_all()?;
+        }
+        Ok(())
+    } else {
+        match &new {
+            Some(v) => store.put_with_timestamp(&record.key, v.clone(), timestamp)?,
+            None => {
+                store.delete(&record.key)?;
+            }
+        }
+        ctx.forward(Record {
+            key: record.key,
+            value: Change { new, old },
+            timestamp,
+            headers: record.headers,
+        })
+    }
+}
+
+fn store_of<K: Data, V: Data, KO, VO>(
+    name: &str,
+    ctx: &mut ProcessorContext<'_, KO, VO>,
+) -> Result<KeyValueStore<K, V>> {
+    ctx.get_state_store::<KeyValueStore<K, V>>(name)
+}
+
+pub(super) fn not_initialized(name: &str) -> StreamsError {
+    StreamsError::Internal(format!("store `{name}` used before init"))
+}
+
+/// `aggregate`, `reduce` and `count` of a grouped stream.
+struct StreamAggregate<K, V, VA> {
+    store_name: String,
+    agg: AggFn<K, V, VA>,
+    store: Option<KeyValueStore<K, VA>>,
+}
+
+impl<K: Data, V: Data, VA: Data> Processor<K, V, K, Change<VA>> for StreamAggregate<K, V, VA> {
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<()> {
+        self.store = Some(store_of(&self.store_name, ctx)?);
+        Ok(())
+    }
+    fn process(
+        &mut self,
+        r: Record<K, V>,
+        ctx: &mut ProcessorContext<'_, K, Change<VA>>,
+    ) -> Result<()> {
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| not_initialized(&self.store_name))?;
+        let (old, old_ts) = match store.get_with_timestamp(&r.key)? {
+            Some((v, ts)) => (Some(v), ts),
+            None => (None, i64::MIN),
+        };
+        let timestamp = r.timestamp.max(old_ts);
+        let (row, value) = (
+            Record {
+                key: r.key,
+                value: (),
+                timestamp: r.timestamp,
+                headers: r.headers,
+            },
+            r.value,
+        );
+        if store.caching() {
+            let new = (self.agg)(&row.key, value, old);
+            write_row(store, ctx, row, Some(new), None, timestamp)
+        } else {
+            let new = (self.agg)(&row.key, value, old.clone());
+            write_row(store, ctx, row, Some(new), old, timestamp)
+        }
+    }
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<()> {
+        match &self.store {
+            Some(s) => emit_cached(s, ctx),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Materializes a stream or a topic as a table (upserts; `None` values delete).
+struct TableSource<K, V> {
+    store_name: String,
+    store: Option<KeyValueStore<K, V>>,
+}
+
+impl<K: Data, V: Data> Processor<K, Option<V>, K, Change<V>> for TableSource<K, V> {
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Change<V>>) -> Result<()> {
+        self.store = Some(store_of(&self.store_name, ctx)?);
+        Ok(())
+    }
+    fn process(
+        &mut self,
+        r: Record<K, Option<V>>,
+        ctx: &mut ProcessorContext<'_, K, Change<V>>,
+    ) -> Result<()> {
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| not_initialized(&self.store_name))?;
+        let old = if store.caching() {
+            None
+        } else {
+            store.get(&r.key)?
+        };
+        let ts = r.timestamp;
+        let (row, new) = (
+            Record {
+                key: r.key,
+                value: (),
+                timestamp: ts,
+                headers: r.headers,
+            },
+            r.value,
+        );
+        write_row(store, ctx, row, new, old, ts)
+    }
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<V>>) -> Result<()> {
+        match &self.store {
+            Some(s) => emit_cached(s, ctx),
+            None => Ok(()),
+        }
+    }
+}
+
+type SubFn<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> Option<VA> + Send + Sync>;
+
+/// `aggregate`, `reduce` and `count` of a grouped table: subtract the old value, add the new.
+struct TableAggregate<K, V, VA> {
+    store_name: String,
+    adder: AggFn<K, V, VA>,
+    subtractor: SubFn<K, V, VA>,
+    store: Option<KeyValueStore<K, VA>>,
+}
+
+impl<K: Data, V: Data, VA: Data> Processor<K, Change<V>, K, Change<VA>>
+    for TableAggregate<K, V, VA>
+{
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<()> {
+        self.store = Some(store_of(&self.store_name, ctx)?);
+        Ok(())
+    }
+    fn process(
+        &mut self,
+        r: Record<K, Change<V>>,
+        ctx: &mut ProcessorContext<'_, K, Change<VA>>,
+    ) -> Result<()> {
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| not_initialized(&self.store_name))?;
+        let (old, old_ts) = match store.get_with_timestamp(&r.key)? {
+            Some((v, ts)) => (Some(v), ts),
+            None => (None, i64::MIN),
+        };
+        let mut agg = old.clone();
+        if let Some(removed) = r.value.old {
+            agg = (self.subtractor)(&r.key, removed, agg);
+        }
+        if let Some(added) = r.value.new {
+            agg = Some((self.adder)(&r.key, added, agg));
+        }
+        let timestamp = r.timestamp.max(old_ts);
+        let row = Record {
+            key: r.key,
+            value: (),
+            timestamp: r.timestamp,
+            headers: r.headers,
+        };
+        let old = if store.caching() { None } else { old };
+        write_row(store, ctx, row, agg, old, timestamp)
+    }
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<VA>>) -> Result<()> {
+        match &self.store {
+            Some(s) => emit_cached(s, ctx),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A changelog view of a stream: each key's latest value, updated by every record.
+///
+/// Tables come from [`crate::StreamsBuilder::table`], from aggregations of grouped streams, and
+/// from [`KStream::to_table`]. Their records are [`Change`]s; [`KTable::to_stream`] turns them
+/// back into a stream of the new values (`None` for deletions).
+pub struct KTable<K, V> {
+    pub(crate) stream: KStream<K, Change<V>>,
+    pub(crate) store_name: Option<String>,
+    pub(crate) value_serde: Option<Arc<dyn Serde<V>>>,
+    pub(crate) key_serde: Option<Arc<dyn Serde<K>>>,
+    /// For windowed tables: a row is final once stream time reaches its window end plus this
+    /// (grace; gap plus grace for sessions). Used by `suppress(until_window_closes)`.
+    pub(crate) close_after_ms: Option<i64>,
+}
+
+impl<K, V> Clone for KTable<K, V> {
+    fn clone(&self) -> Self {
+        KTable {
+            stream: self.stream.clone(),
+            store_name: self.store_name.clone(),
+            value_serde: self.value_serde.clone(),
+            key_serde: self.key_serde.clone(),
+            close_after_ms: self.close_after_ms,
+        }
+    }
+}
+
+struct TableFilter<F> {
+    pred: Arc<F>,
+    keep: bool,
+}
+
+impl<K: Data, V: Data, F: Fn(&K, &V) -> bool + 'static> Processor<K, Change<V>> for TableFilter<F> {
+    fn process(
+        &mut self,
+        r: Record<K, Change<V>>,
+        ctx: &mut ProcessorContext<'_, K, Change<V>>,
+    ) -> Result<()> {
+        let keep = |v: Option<V>| v.filter(|v| (self.pred)(&r.key, v) == self.keep);
+        let (new, old) = (keep(r.value.new.clone()), keep(r.value.old.clone()));
+        if new.is_none() && old.is_none() {
+            return Ok(());
+        }
+        ctx.forward(r.with_value(Change { new, old }))
+    }
+}
+
+struct TableMapValues<F>(Arc<F>);
+
+impl<K: Data, V: Data, V2: Data, F: Fn(&K, V) -> V2 + 'static>
+    Processor<K, Change<V>, K, Change<V2>> for TableMapValues<F>
+{
+    fn process(
+        &mut self,
+        r: Record<K, Change<V>>,
+        ctx: &mut ProcessorContext<'_, K, Change<V2>>,
+    ) -> Result<()> {
+        let Change { new, old } = r.value;
+        let new = new.map(|v| (self.0)(&r.key, v));
+        let old = old.map(|v| (self.0)(&r.key, v));
+        ctx.forward(Record {
+            key: r.key,
+            value: Change { new, old },
+            timestamp: r.timestamp,
+            headers: r.headers,
+        })
+    }
+}
+
+struct ToStream;
+
+impl<K: Data, V: Data> Processor<K, Change<V>, K, Option<V>> for ToStream {
+    fn process(
+        &mut self,
+        r: Record<K, Change<V>>,
+        ctx: &mut ProcessorContext<'_, K, Option<V>>,
+    ) -> Result<()> {
+        let new = r.value.new;
+        ctx.forward(Record {
+            key: r.key,
+            value: new,
+            timestamp: r.timestamp,
+            headers: r.headers,
+        })
+    }
+}
+
+/// Re-keys table rows for [`KTable::group_by`]: the old row is subtracted under its old key and
+/// the new row added under its new key (one record when the key stays the same).
+struct TableRegroup<F>(Arc<F>);
+
+impl<K, V, K2, V2, F> Processor<K, Change<V>, K2, Change<V2>> for TableRegroup<F>
+where
+    K: Data,
+    V: Data,
+    K2: Data + PartialEq,
+    V2: Data,
+    F: Fn(&K, &V) -> (K2, V2) + 'static,
+{
+    fn process(
+        &mut self,
+        r: Record<K, Change<V>>,
+        ctx: &mut ProcessorContext<'_, K2, Change<V2>>,
+    ) -> Result<()> {
+        let new = r.value.new.as_ref().map(|v| (self.0)(&r.key, v));
+        let old = r.value.old.as_ref().map(|v| (self.0)(&r.key, v));
+        let ts = r.timestamp;
+        let rec = |k: K2, change: Change<V2>| Record {
+            key: k,
+            value: change,
+            timestamp: ts,
+            headers: r.headers.clone(),
+        };
+        match (new, old) {
+            (Some((nk, nv)), Some((ok, ov))) if nk == ok => ctx.forward(rec(
+                nk,
+                Change {
+                    new: Some(nv),
+                    old: Some(ov),
+                },
+            )),
+            (new, old) => {
+                if let Some((ok, ov)) = old {
+                    ctx.forward(rec(
+                        ok,
+                        Change {
+                            new: None,
+                            old: Some(ov),
+                        },
+                    ))?;
+                }
+                if let Some((nk, nv)) = new {
+                    ctx.forward(rec(
+                        nk,
+                        Change {
+                            new: Some(nv),
+                            old: None,
+                        },
+                    ))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<K: Data, V: Data> KTable<K, V> {
+    /// The name of the store that holds the table, if it is materialized.
+    pub fn store_name(&self) -> Option<&str> {
+        self.store_name.as_deref()
+    }
+
+    /// Keeps rows matching `predicate`; a row that stops matching is deleted downstream.
+    pub fn filter(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> Self {
+        self.filtered(predicate, true)
+    }
+
+    /// Drops rows matching `predicate`.
+    pub fn filter_not(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> Self {
+        self.filtered(predicate, false)
+    }
+
+    fn filtered(
+        &self,
+        predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static,
+        keep: bool,
+    ) -> Self {
+        let pred = Arc::new(predicate);
+        let stream = self.stream.add(
+            "KTABLE-FILTER-",
+            move || TableFilter {
+                pred: pred.clone(),
+                keep,
+            },
+            None,
+            None,
+            false,
+        );
+        KTable {
+            stream,
+            store_name: None,
+            value_serde: self.value_serde.clone(),
+            key_serde: self.key_serde.clone(),
+            close_after_ms: self.close_after_ms,
+        }
+    }
+
+    /// Transforms each row's value.
+    pub fn map_values<V2: Data>(
+        &self,
+        mapper: impl Fn(V) -> V2 + Send + Sync + 'static,
+    ) -> KTable<K, V2> {
+        let f = Arc::new(move |_: &K, v: V| mapper(v));
+        let stream = self.stream.add(
+            "KTABLE-MAPVALUES-",
+            move || TableMapValues(f.clone()),
+            None,
+            None,
+            false,
+        );
+        KTable {
+            stream,
+            store_name: None,
+            value_serde: None,
+            key_serde: self.key_serde.clone(),
+            close_after_ms: self.close_after_ms,
+        }
+    }
+
+    /// The table's updates as a stream of new values (`None` for deletions).
+    pub fn to_stream(&self) -> KStream<K, Option<V>> {
+        let value_serde = self.value_serde.clone().map(|v| {
+            let n: Arc<dyn Serde<Option<V>>> = Arc::new(crate::serdes::Nullable(DynSerde(v)));
+            n
+        });
+        self.stream.add(
+            "KTABLE-TOSTREAM-",
+            || ToStream,
+            self.key_serde.clone(),
+            value_serde,
+            false,
+        )
+    }
+
+    /// Groups rows by a new key for an aggregation with adder and subtractor
+    /// ([`KGroupedTable`]). The rows go through a repartition topic.
+    pub fn group_by<K2: Data + PartialEq, V2: Data>(
+        &self,
+        selector: impl Fn(&K, &V) -> (K2, V2) + Send + Sync + 'static,
+    ) -> KGroupedTable<K2, V2> {
+        let f = Arc::new(selector);
+        let regrouped = self.stream.add(
+            "KTABLE-SELECT-",
+            move || TableRegroup(f.clone()),
+            None,
+            None,
+            true,
+        );
+        KGroupedTable {
+            stream: regrouped,
+            key_serde: None,
+            value_serde: None,
+            name: None,
+        }
+    }
+}
+
+/// A stream grouped by key, ready for aggregation.
+pub struct KGroupedStream<K, V> {
+    pub(crate) stream: KStream<K, V>,
+    pub(crate) name: Option<String>,
+}
+
+impl<K: Data, V: Data> KGroupedStream<K, V> {
+    /// Names the repartition topic (`<application.id>-<name>-repartition`) used when the
+    /// stream's keys changed before grouping.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the key serde for the repartition topic and the store (Kafka's `Grouped`).
+    pub fn with_key_serde(mut self, serde: impl Serde<K>) -> Self {
+        self.stream.key_serde = Some(Arc::new(serde));
+        self
+    }
+
+    /// Sets the value serde for the repartition topic (Kafka's `Grouped`).
+    pub fn with_value_serde(mut self, serde: impl Serde<V>) -> Self {
+        self.stream.value_serde = Some(Arc::new(serde));
+        self
+    }
+
+    /// Counts records per key.
+    pub fn count(&self, materialized: Materialized<K, i64>) -> KTable<K, i64> {
+        let mut m = materialized;
+        if m.value_serde.is_none() {
+            m.value_serde = Some(Arc::new(I64Serde));
+        }
+        self.aggregate_with(
+            m,
+            Arc::new(|_, _, old: Option<i64>| old.unwrap_or(0) + 1),
+            "KSTREAM-AGGREGATE-",
+        )
+    }
+
+    /// Combines each key's values with `reducer(aggregate, value)`; the first value is the
+    /// initial aggregate.
+    pub fn reduce(
+        &self,
+        reducer: impl Fn(V, V) -> V + Send + Sync + 'static,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V> {
+        let mut m = materialized;
+        if m.value_serde.is_none() {
+            m.value_serde = self.stream.value_serde.clone();
+        }
+        self.aggregate_with(
+            m,
+            Arc::new(move |_, v, old: Option<V>| match old {
+                None => v,
+                Some(acc) => reducer(acc, v),
+            }),
+            "KSTREAM-REDUCE-",
+        )
+    }
+
+    /// Folds each key's values into an aggregate: `aggregator(key, value, aggregate)`, starting
+    /// from `initializer()`.
+    pub fn aggregate<VA: Data>(
+        &self,
+        initializer: impl Fn() -> VA + Send + Sync + 'static,
+        aggregator: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+        materialized: Materialized<K, VA>,
+    ) -> KTable<K, VA> {
+        self.aggregate_with(
+            materialized,
+            Arc::new(move |k, v, old: Option<VA>| {
+                aggregator(k, v, old.unwrap_or_else(&initializer))
+            }),
+            "KSTREAM-AGGREGATE-",
+        )
+    }
+
+    fn aggregate_with<VA: Data>(
+        &self,
+        m: Materialized<K, VA>,
+        agg: AggFn<K, V, VA>,
+        prefix: &str,
+    ) -> KTable<K, VA> {
+        let (store_name, node_name) = names(&self.stream, &m, prefix);
+        let input = if self.stream.repartition_required {
+            let name = self.name.clone().unwrap_or_else(|| store_name.clone());
+            self.stream
+                .repartition(Repartitioned::new().with_name(name))
+        } else {
+            self.stream.clone()
+        };
+        let sn = store_name.clone();
+        materialize(&input, m, store_name, node_name, move || StreamAggregate {
+            store_name: sn.clone(),
+            agg: agg.clone(),
+            store: None,
+        })
+    }
+}
+
+/// Store and node names of an aggregation, numbered as Kafka Streams numbers them.
+pub(super) fn names<K: Data, V: Data, VA: 'static>(
+    stream: &KStream<K, V>,
+    m: &Materialized<K, VA>,
+    prefix: &str,
+) -> (String, String) {
+    let mut b = stream.builder.borrow_mut();
+    let store_name = match &m.name {
+        Some(n) => n.clone(),
+        None => b.new_name(&format!("{prefix}STATE-STORE-")),
+    };
+    let node_name = match &stream.next_name {
+        Some(n) => n.clone(),
+        None => b.new_name(prefix),
+    };
+    (store_name, node_name)
+}
+
+/// Adds the store of `m` and the aggregating processor over `input`; the result is the table.
+fn materialize<K: Data, VI: Data, VA: Data, P>(
+    input: &KStream<K, VI>,
+    m: Materialized<K, VA>,
+    store_name: String,
+    node_name: String,
+    supplier: impl Fn() -> P + Send + Sync + 'static,
+) -> KTable<K, VA>
+where
+    P: Processor<K, VI, K, Change<VA>>,
+{
+    let builder = input.builder.clone();
+    let mut b = builder.borrow_mut();
+    let key_serde = b.serde_for(m.key_serde.clone(), &input.key_serde);
+    let value_serde = b.serde_for(m.value_serde.clone(), &None);
+    let (Some(ks), Some(vs)) = (key_serde, value_serde) else {
+        b.fail(StreamsError::InvalidTopology(format!(
+            "store `{store_name}` does not know how to serialize ({}, {}): pass serdes with \
+             Materialized::with(key_serde, value_serde)",
+            std::any::type_name::<K>(),
+            std::any::type_name::<VA>()
+        )));
+        drop(b);
+        return KTable {
+            stream: input.derive(super::INVALID, None, None, false),
+            store_name: None,
+            value_serde: None,
+            key_serde: None,
+            close_after_ms: None,
+        };
+    };
+    let store =
+        KeyValueStoreBuilder::new(&store_name, ks.clone(), vs.clone()).store_type(m.store_type);
+    let store = if m.logging {
+        store
+    } else {
+        store.with_logging_disabled()
+    };
+    let store = if m.caching {
+        store.with_caching_enabled()
+    } else {
+        store
+    };
+    if let Err(e) = b.topology.add_state_store(store, &[]) {
+        b.fail(e);
+    }
+    drop(b);
+    let mut stream = input
+        .named(node_name)
+        .process::<K, Change<VA>, P>(supplier, &[store_name.as_str()]);
+    stream.repartition_required = false;
+    stream.key_serde = Some(ks.clone());
+    KTable {
+        stream,
+        store_name: Some(store_name),
+        value_serde: Some(vs),
+        key_serde: Some(ks),
+        close_after_ms: None,
+    }
+}
+
+/// A table regrouped by [`KTable::group_by`], ready for aggregation with adder and subtractor.
+pub struct KGroupedTable<K, V> {
+    pub(crate) stream: KStream<K, Change<V>>,
+    pub(crate) key_serde: Option<Arc<dyn Serde<K>>>,
+    pub(crate) value_serde: Option<Arc<dyn Serde<V>>>,
+    pub(crate) name: Option<String>,
+}
+
+impl<K: Data, V: Data> KGroupedTable<K, V> {
+    /// Names the repartition topic.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Sets the key serde for the repartition topic and the store.
+    pub fn with_key_serde(mut self, serde: impl Serde<K>) -> Self {
+        self.key_serde = Some(Arc::new(serde));
+        self
+    }
+    /// Sets the value serde for the repartition topic.
+    pub fn with_value_serde(mut self, serde: impl Serde<V>) -> Self {
+        self.value_serde = Some(Arc::new(serde));
+        self
+    }
+
+    /// Counts rows per new key: +1 when a row joins the group, -1 when it leaves.
+    pub fn count(&self, materialized: Materialized<K, i64>) -> KTable<K, i64> {
+        let mut m = materialized;
+        if m.value_serde.is_none() {
+            m.value_serde = Some(Arc::new(I64Serde));
+        }
+        self.aggregate_with(
+            m,
+            Arc::new(|_, _, agg: Option<i64>| agg.unwrap_or(0) + 1),
+            Arc::new(|_, _, agg: Option<i64>| Some(agg.unwrap_or(0) - 1)),
+            "KTABLE-AGGREGATE-",
+        )
+    }
+
+    /// Combines values with `adder(aggregate, value)` when a row joins the group and
+    /// `subtractor(aggregate, value)` when it leaves.
+    pub fn reduce(
+        &self,
+        adder: impl Fn(V, V) -> V + Send + Sync + 'static,
+        subtractor: impl Fn(V, V) -> V + Send + Sync + 'static,
+        materialized: Materialized<K, V>,
+    ) -> KTable<K, V> {
+        let mut m = materialized;
+        if m.value_serde.is_none() {
+            m.value_serde = self.value_serde.clone();
+        }
+        self.aggregate_with(
+            m,
+            Arc::new(move |_, v, agg: Option<V>| match agg {
+                None => v,
+                Some(a) => adder(a, v),
+            }),
+            Arc::new(move |_, v, agg: Option<V>| agg.map(|a| subtractor(a, v))),
+            "KTABLE-REDUCE-",
+        )
+    }
+
+    /// Folds values into an aggregate with `adder(key, value, aggregate)` when a row joins the
+    /// group and `subtractor(key, value, aggregate)` when it leaves.
+    pub fn aggregate<VA: Data>(
+        &self,
+        initializer: impl Fn() -> VA + Send + Sync + 'static,
+        adder: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+        subtractor: impl Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+        materialized: Materialized<K, VA>,
+    ) -> KTable<K, VA> {
+        let init = Arc::new(initializer);
+        let init2 = init.clone();
+        self.aggregate_with(
+            materialized,
+            Arc::new(move |k, v, agg: Option<VA>| adder(k, v, agg.unwrap_or_else(|| init()))),
+            Arc::new(move |k, v, agg: Option<VA>| {
+                Some(subtractor(k, v, agg.unwrap_or_else(|| init2())))
+            }),
+            "KTABLE-AGGREGATE-",
+        )
+    }
+
+    fn aggregate_with<VA: Data>(
+        &self,
+        m: Materialized<K, VA>,
+        adder: AggFn<K, V, VA>,
+        subtractor: SubFn<K, V, VA>,
+        prefix: &str,
+    ) -> KTable<K, VA> {
+        let (store_name, node_name) = names(&self.stream, &m, prefix);
+        let b = self.stream.builder.borrow();
+        let ks = b.serde_for(self.key_serde.clone(), &None);
+        let vs = b.serde_for(self.value_serde.clone(), &None);
+        drop(b);
+        let (Some(ks), Some(vs)) = (ks, vs) else {
+            self.stream.builder.borrow_mut().fail(StreamsError::InvalidTopology(format!(
+                "KTable::group_by before `{store_name}` does not know how to serialize ({}, {}) for \
+                 its repartition topic: set KGroupedTable::with_key_serde / with_value_serde",
+                std::any::type_name::<K>(),
+                std::any::type_name::<V>()
+            )));
+            return KTable {
+                stream: self.stream.derive(super::INVALID, None, None, false),
+                store_name: None,
+                value_serde: None,
+                key_serde: None,
+                close_after_ms: None,
+            };
+        };
+        let name = self.name.clone().unwrap_or_else(|| store_name.clone());
+        let repartitioned = self.stream.repartition(Repartitioned {
+            name: Some(name),
+            key_serde: Some(ks.clone()),
+            value_serde: Some(Arc::new(ChangeSerde(vs))),
+            partitions: None,
+            partitioner: None,
+        });
+        let mut m = m;
+        if m.key_serde.is_none() {
+            m.key_serde = Some(ks);
+        }
+        let sn = store_name.clone();
+        materialize(&repartitioned, m, store_name, node_name, move || {
+            TableAggregate {
+                store_name: sn.clone(),
+                adder: adder.clone(),
+                subtractor: subtractor.clone(),
+                store: None,
+            }
+        })
+    }
+}
+
+/// Tables from streams and topics.
+impl<K: Data, V: Data> KStream<K, V> {
+    /// Groups by the current key. If an upstream operation may have changed keys, the
+    /// aggregation repartitions first (through `<application.id>-<store>-repartition`).
+    pub fn group_by_key(&self) -> KGroupedStream<K, V> {
+        KGroupedStream {
+            stream: self.clone(),
+            name: None,
+        }
+    }
+
+    /// Groups by a new key computed from each record (always repartitions).
+    pub fn group_by<K2: Data>(
+        &self,
+        selector: impl Fn(&K, &V) -> K2 + Send + Sync + 'static,
+    ) -> KGroupedStream<K2, V> {
+        KGroupedStream {
+            stream: self.select_key(selector),
+            name: None,
+        }
+    }
+
+    /// Reads the stream as a table: each record is the latest value of its key.
+    pub fn to_table(&self, materialized: Materialized<K, V>) -> KTable<K, V> {
+        let mut m = materialized;
+        if m.value_serde.is_none() {
+            m.value_serde = self.value_serde.clone();
+        }
+        let (store_name, node_name) = names(self, &m, "KSTREAM-TOTABLE-");
+        let upserts = self.add(
+            "KSTREAM-TOTABLE-VALUES-",
+            || OptionalValues,
+            self.key_serde.clone(),
+            None,
+            self.repartition_required,
+        );
+        let sn = store_name.clone();
+        materialize(&upserts, m, store_name, node_name, move || TableSource {
+            store_name: sn.clone(),
+            store: None,
+        })
+    }
+}
+
+/// Wraps values in `Some` (a stream's records are upserts, never deletions).
+struct OptionalValues;
+
+impl<K: Data, V: Data> Processor<K, V, K, Option<V>> for OptionalValues {
+    fn process(
+        &mut self,
+        r: Record<K, V>,
+        ctx: &mut ProcessorContext<'_, K, Option<V>>,
+    ) -> Result<()> {
+        let v = Some(r.value);
+        ctx.forward(Record {
+            key: r.key,
+            value: v,
+            timestamp: r.timestamp,
+            headers: r.headers,
+        })
+    }
+}
+
+pub(crate) fn table_from_source<K: Data, V: Data>(
+    source: &KStream<K, Option<V>>,
+    materialized: Materialized<K, V>,
+) -> KTable<K, V> {
+    let (store_name, node_name) = names(source, &materialized, "KTABLE-SOURCE-");
+    let sn = store_name.clone();
+    materialize(source, materialized, store_name, node_name, move || {
+        TableSource {
+            store_name: sn.clone(),
+            store: None,
+        }
+    })
+}
