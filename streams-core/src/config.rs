@@ -49,6 +49,33 @@ pub const CACHE_MAX_BYTES: &str = "statestore.cache.max.bytes";
 /// of the process.
 pub const ROCKSDB_TOTAL_MEMORY_BYTES: &str = "rocksdb.total.memory.bytes";
 
+/// `bootstrap.servers`: the Kafka cluster; unset or `embedded` starts librdkafka's mock cluster
+/// in-process.
+pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
+/// `num.stream.threads` (default 1).
+pub const NUM_STREAM_THREADS: &str = "num.stream.threads";
+/// `processing.guarantee`: `at_least_once` (default) or `exactly_once_v2`.
+pub const PROCESSING_GUARANTEE: &str = "processing.guarantee";
+/// `replication.factor` of internal topics (default 1 here; Kafka Streams' default -1 means
+/// the broker's default).
+pub const REPLICATION_FACTOR: &str = "replication.factor";
+/// `buffered.records.per.partition`: records queued per input partition before the consumer
+/// pauses it (default 1000).
+pub const BUFFERED_RECORDS_PER_PARTITION: &str = "buffered.records.per.partition";
+/// `max.task.idle.ms`: how long a task with several inputs waits for an empty one before it
+/// processes anyway (default 0).
+pub const MAX_TASK_IDLE_MS: &str = "max.task.idle.ms";
+
+/// The processing guarantee (`processing.guarantee`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcessingGuarantee {
+    /// Records may be processed again after a failure; nothing acknowledged is lost.
+    #[default]
+    AtLeastOnce,
+    /// Transactions tie outputs, changelogs and input offsets together.
+    ExactlyOnceV2,
+}
+
 impl StreamsConfig {
     /// A config with the given `application.id` and defaults for everything else.
     pub fn new(application_id: impl Into<String>) -> Self {
@@ -99,7 +126,132 @@ impl StreamsConfig {
         self.commit_interval()?;
         self.cache_max_bytes()?;
         self.rocksdb_total_memory_bytes()?;
+        self.num_stream_threads()?;
+        self.processing_guarantee()?;
+        self.replication_factor()?;
+        self.buffered_records_per_partition()?;
+        self.max_task_idle()?;
         Ok(())
+    }
+
+    /// `bootstrap.servers`, or `None` for the embedded cluster (unset or `embedded`).
+    pub fn bootstrap_servers(&self) -> Option<&str> {
+        match self.get(BOOTSTRAP_SERVERS).map(str::trim) {
+            None | Some("") | Some("embedded") => None,
+            Some(s) => Some(s),
+        }
+    }
+
+    /// `num.stream.threads` (default 1, at least 1).
+    pub fn num_stream_threads(&self) -> Result<usize> {
+        self.count(NUM_STREAM_THREADS, 1, 1)
+    }
+
+    /// `replication.factor` of internal topics (default 1).
+    pub fn replication_factor(&self) -> Result<i32> {
+        let n = self.count(REPLICATION_FACTOR, 1, 1)?;
+        i32::try_from(n).map_err(|_| StreamsError::config(REPLICATION_FACTOR, "too large"))
+    }
+
+    /// `buffered.records.per.partition` (default 1000, at least 1).
+    pub fn buffered_records_per_partition(&self) -> Result<usize> {
+        self.count(BUFFERED_RECORDS_PER_PARTITION, 1000, 1)
+    }
+
+    /// `max.task.idle.ms` (default 0).
+    pub fn max_task_idle(&self) -> Result<Duration> {
+        self.millis(MAX_TASK_IDLE_MS, 0)
+    }
+
+    /// `processing.guarantee`.
+    pub fn processing_guarantee(&self) -> Result<ProcessingGuarantee> {
+        match self.get(PROCESSING_GUARANTEE).map(str::trim) {
+            None | Some("at_least_once") => Ok(ProcessingGuarantee::AtLeastOnce),
+            Some("exactly_once_v2") | Some("exactly_once_beta") => {
+                Ok(ProcessingGuarantee::ExactlyOnceV2)
+            }
+            Some(other) => Err(StreamsError::config(
+                PROCESSING_GUARANTEE,
+                format!("`{other}` is not one of at_least_once, exactly_once_v2"),
+            )),
+        }
+    }
+
+    /// Client properties for one client kind: every `<prefix>.` key with the prefix removed
+    /// (`consumer.`, `producer.`, `admin.`), plus unprefixed `security.*`, `sasl.*`, `ssl.*`.
+    pub fn client_properties(&self, prefix: &str) -> Vec<(String, String)> {
+        let dotted = format!("{prefix}.");
+        self.props
+            .iter()
+            .filter_map(|(k, v)| {
+                if let Some(rest) = k.strip_prefix(&dotted) {
+                    Some((rest.to_string(), v.clone()))
+                } else if ["security.", "sasl.", "ssl."]
+                    .iter()
+                    .any(|p| k.starts_with(p))
+                {
+                    Some((k.clone(), v.clone()))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// Reads `KEY=VALUE` lines (Java properties style; `#` and `!` start comments) from a file.
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| StreamsError::StateIo {
+            action: "read the config file".into(),
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let mut config = StreamsConfig::default();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+                continue;
+            }
+            let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) else {
+                return Err(StreamsError::config(
+                    line,
+                    format!("{}:{}: expected KEY=VALUE", path.display(), n + 1),
+                ));
+            };
+            config.set(k.trim(), v.trim());
+        }
+        if config.get(APPLICATION_ID).is_none() {
+            return Err(StreamsError::config(
+                APPLICATION_ID,
+                format!("not set in {}", path.display()),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// Overrides keys from the environment: `KSTREAMS_BOOTSTRAP_SERVERS` sets
+    /// `bootstrap.servers` (upper case, `.` as `_`, prefix `KSTREAMS_`).
+    pub fn with_env_overrides(mut self) -> Self {
+        for (k, v) in std::env::vars() {
+            if let Some(rest) = k.strip_prefix("KSTREAMS_") {
+                let key = rest.to_ascii_lowercase().replace('_', ".");
+                self.set(key, v);
+            }
+        }
+        self
+    }
+
+    fn count(&self, key: &str, default: usize, min: usize) -> Result<usize> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if n >= min => Ok(n),
+                _ => Err(StreamsError::config(
+                    key,
+                    format!("`{v}` is not a whole number >= {min}"),
+                )),
+            },
+        }
     }
 
     /// `statestore.cache.max.bytes` (default 10 MiB, as Kafka Streams).

@@ -190,6 +190,15 @@ pub enum StreamsError {
     /// by the engine).
     #[error("{0}")]
     User(Box<dyn std::error::Error + Send + Sync>),
+    /// The Kafka cluster refused or failed an operation: what was attempted, on which topic or
+    /// partition when there is one, and the client's error.
+    #[error("Kafka: cannot {action}: {reason}")]
+    Broker {
+        /// What was attempted, with its topic/partition.
+        action: String,
+        /// The broker's or client's error, with a hint where one helps.
+        reason: String,
+    },
     /// The test driver was used in a way it cannot honour (unknown topic, empty output, ...).
     #[error("test driver: {0}")]
     Driver(String),
@@ -202,6 +211,14 @@ impl StreamsError {
     /// Wraps any error raised by user code inside a processor.
     pub fn user(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         StreamsError::User(err.into())
+    }
+
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub(crate) fn broker(action: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        StreamsError::Broker {
+            action: action.into(),
+            reason: reason.to_string(),
+        }
     }
 
     pub(crate) fn config(key: &str, reason: impl Into<String>) -> Self {

@@ -23,6 +23,8 @@
 
 pub mod config;
 pub mod error;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod kstream;
 pub mod processor;
 pub mod record;
@@ -31,8 +33,10 @@ pub mod state;
 pub mod test_driver;
 pub mod timestamp;
 
-pub use config::{DeserializationHandler, StreamsConfig};
+pub use config::{DeserializationHandler, ProcessingGuarantee, StreamsConfig};
 pub use error::{RecordLocation, RecordPart, Result, SerdeError, StreamsError};
+#[cfg(feature = "kafka")]
+pub use kafka::{EmbeddedCluster, KafkaStreams, KafkaStreamsState};
 pub use kstream::windows::{
     SessionWindowedSerde, SessionWindows, SlidingWindows, TimeWindowedSerde, TimeWindows, Window,
     Windowed,
@@ -74,5 +78,10 @@ pub struct DslGuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/state.md")]
 pub struct StateGuideDoctests;
+
+/// The operations guide's code blocks, compiled as doc tests.
+#[cfg(all(doctest, feature = "kafka"))]
+#[doc = include_str!("../../docs/operations.md")]
+pub struct OperationsGuideDoctests;
 
 pub use timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtractor, ValueTimestamp};

@@ -482,3 +482,56 @@ mod tests {
         );
     }
 }
+
+/// Topic of the per-location ride counts.
+pub const RIDE_COUNTS_TOPIC: &str = "rides-pulocation-count";
+
+/// The course's first stateful program: rides keyed by `PULocationID`, counted per key into
+/// the store `rides-per-location`, every count change written to `output`.
+pub fn ride_count_topology(input: &str, output: &str) -> streams_core::Result<Topology> {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream(input, Consumed::with(StringSerde, Json::<Ride>::new()))
+        .group_by_key()
+        .count(streams_core::Materialized::named("rides-per-location"))
+        .to_stream()
+        .to(
+            output,
+            Produced::with(StringSerde, streams_core::Nullable(streams_core::I64Serde)),
+        );
+    builder.build()
+}
+
+/// A row of `taxi_zone_lookup.csv`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Zone {
+    /// `LocationID`.
+    #[serde(alias = "locationid", alias = "LocationID")]
+    pub location_id: u32,
+    /// `Borough`.
+    #[serde(alias = "borough", alias = "Borough")]
+    pub borough: String,
+    /// `Zone`.
+    #[serde(alias = "zone", alias = "Zone")]
+    pub zone: String,
+    /// `service_zone`.
+    pub service_zone: String,
+}
+
+/// Reads the taxi-zone lookup (`data/taxi_zone_lookup.csv`) into a map by location id.
+pub fn load_zones(path: &Path) -> Result<std::collections::HashMap<u32, Zone>, LoadError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut zones = std::collections::HashMap::new();
+    for (i, row) in reader.deserialize::<Zone>().enumerate() {
+        let zone = row.map_err(|e| LoadError::BadRow {
+            path: path.to_path_buf(),
+            line: i as u64 + 2,
+            error: e.to_string(),
+        })?;
+        zones.insert(zone.location_id, zone);
+    }
+    Ok(zones)
+}

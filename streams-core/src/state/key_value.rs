@@ -200,6 +200,20 @@ impl<K: Clone + 'static, V: Clone + 'static> StoreBuilder for KeyValueStoreBuild
     fn build(&self, ctx: &StoreContext<'_>) -> Result<Box<dyn StateStore>> {
         Ok(Box::new(self.build_store(ctx)?))
     }
+    fn changelog_topic_config(&self) -> Vec<(String, String)> {
+        match &self.windowing {
+            None => vec![("cleanup.policy".into(), "compact".into())],
+            // Window changelogs also expire, a day after the store does (Kafka's
+            // `windowstore.changelog.additional.retention.ms`).
+            Some(w) => vec![
+                ("cleanup.policy".into(), "compact,delete".into()),
+                (
+                    "retention.ms".into(),
+                    w.retention_ms.saturating_add(86_400_000).to_string(),
+                ),
+            ],
+        }
+    }
 }
 
 impl<K: Clone + 'static, V: Clone + 'static> KeyValueStoreBuilder<K, V> {

@@ -103,4 +103,9 @@ pub trait StoreBuilder: Send + Sync + 'static {
     }
     /// A fresh instance for one task.
     fn build(&self, ctx: &StoreContext<'_>) -> Result<Box<dyn StateStore>>;
+    /// Topic configs of the changelog: compacted by default.
+    #[doc(hidden)]
+    fn changelog_topic_config(&self) -> Vec<(String, String)> {
+        vec![("cleanup.policy".into(), "compact".into())]
+    }
 }

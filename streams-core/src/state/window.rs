@@ -248,6 +248,9 @@ impl<K: Clone + 'static, V: Clone + 'static> StoreBuilder for WindowStoreBuilder
     fn build(&self, ctx: &StoreContext<'_>) -> Result<Box<dyn StateStore>> {
         Ok(Box::new(self.build_store(ctx)?))
     }
+    fn changelog_topic_config(&self) -> Vec<(String, String)> {
+        self.kv.changelog_topic_config()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,6 +422,9 @@ impl<K: Clone + 'static, V: Clone + 'static> StoreBuilder for SessionStoreBuilde
     }
     fn build(&self, ctx: &StoreContext<'_>) -> Result<Box<dyn StateStore>> {
         Ok(Box::new(self.build_store(ctx)?))
+    }
+    fn changelog_topic_config(&self) -> Vec<(String, String)> {
+        self.kv.changelog_topic_config()
     }
 }
 

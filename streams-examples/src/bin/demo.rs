@@ -1,50 +1,62 @@
-//! Runs the course's first program (ride summaries) over `data/rides.csv` in the
-//! `TopologyTestDriver` and prints each summary as it comes out.
+//! `make demo`: the course's ride count on the embedded Kafka cluster.
+//!
+//! Loads `data/rides.csv` into topic `rides` (key = `PULocationID`), runs
+//! `group_by_key().count()` with `KafkaStreams`, prints every count change read back from
+//! `rides-pulocation-count` as it arrives, then the top pickup locations with their zone names,
+//! and exits once every ride is counted.
 //!
 //! ```text
-//! cargo run -p streams-examples --bin demo [-- --data path/to/rides.csv]
+//! cargo run -p streams-examples --bin demo [-- --data rides.csv --bootstrap-servers host:9092]
 //! ```
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
-use streams_core::{Json, StreamsConfig, StreamsError, StringSerde, TopologyTestDriver};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{Offset, TopicPartitionList};
+use streams_core::{KafkaStreams, StreamsConfig, StreamsError};
 use streams_examples::{
-    data_dir, pickup_summaries_topology, read_rides, LoadError, Ride, RideSummary, DATETIME_FORMAT,
-    RIDES_TOPIC, RIDE_SUMMARIES_TOPIC,
+    data_dir, load_zones, read_rides, ride_count_topology, LoadError, RIDES_TOPIC,
+    RIDE_COUNTS_TOPIC,
 };
 
-/// Streams the taxi rides of a CSV file through the ride-summaries topology (in memory, no
-/// broker) and prints what it writes.
+/// Counts the course's taxi rides per pickup location with Kafka Streams (in Rust) on an
+/// embedded Kafka cluster, printing counts as they change.
 #[derive(Parser, Debug)]
 #[command(name = "demo", version)]
 struct Cli {
     /// Ride CSV file with the TLC header [default: the crate's data/rides.csv].
     #[arg(long, value_name = "PATH")]
     data: Option<PathBuf>,
+    /// Kafka cluster to use (topics `rides` and `rides-pulocation-count` are created if
+    /// missing, 2 partitions each, on the embedded cluster only) [default: an embedded cluster].
+    #[arg(long, value_name = "HOST:PORT")]
+    bootstrap_servers: Option<String>,
+    /// How many locations the final table shows.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Give up if the counts are not complete after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout_secs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
 enum DemoError {
     #[error(transparent)]
     Load(#[from] LoadError),
-    #[error("cannot build the topology: {0}")]
-    Topology(#[source] Box<StreamsError>),
-    #[error("cannot start the test driver: {0}")]
-    Driver(#[source] Box<StreamsError>),
-    #[error("processing ride #{number} (pickup {pickup}) failed: {source}")]
-    Pipe {
-        number: usize,
-        pickup: String,
-        #[source]
-        source: Box<StreamsError>,
-    },
-    #[error("reading topic `{RIDE_SUMMARIES_TOPIC}` failed: {0}")]
-    Output(#[source] Box<StreamsError>),
-    #[error("closing the test driver failed: {0}")]
-    Close(#[source] Box<StreamsError>),
+    #[error(transparent)]
+    Streams(#[from] StreamsError),
+    #[error("Kafka client: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    #[error("the counts were not complete after {0:?} ({1} of {2} rides counted)")]
+    Timeout(Duration, i64, usize),
     #[error("cannot write to stdout: {0}")]
     Stdout(#[from] io::Error),
 }
@@ -53,7 +65,6 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // --help and --version print to stdout and succeed; usage errors fail.
             let _ = e.print();
             return if e.use_stderr() {
                 ExitCode::FAILURE
@@ -64,7 +75,6 @@ fn main() -> ExitCode {
     };
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
-        // `demo | head` closes stdout early: not an error worth reporting.
         Err(DemoError::Stdout(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("demo: error: {e}");
@@ -87,64 +97,124 @@ fn run(cli: &Cli) -> Result<(), DemoError> {
             bad.error
         );
     }
-
-    let topology = pickup_summaries_topology(RIDES_TOPIC, RIDE_SUMMARIES_TOPIC)
-        .map_err(|e| DemoError::Topology(Box::new(e)))?;
-    let driver = TopologyTestDriver::new(topology, StreamsConfig::new("rides-demo"))
-        .map_err(|e| DemoError::Driver(Box::new(e)))?;
-    let input = driver.input_topic(RIDES_TOPIC, StringSerde, Json::<Ride>::new());
-    let output = driver.output_topic(
-        RIDE_SUMMARIES_TOPIC,
-        StringSerde,
-        Json::<RideSummary>::new(),
-    );
-
+    let zones = load_zones(&data_dir().join("taxi_zone_lookup.csv"))?;
     let mut out = io::stdout().lock();
+
+    let state_dir = std::env::temp_dir().join(format!("ride-count-demo-{}", std::process::id()));
+    let mut config = StreamsConfig::new("ride-count-demo")
+        .with("state.dir", state_dir.to_string_lossy().as_ref())
+        .with("commit.interval.ms", "100");
+    if let Some(b) = &cli.bootstrap_servers {
+        config.set("bootstrap.servers", b);
+    }
+    let mut streams =
+        KafkaStreams::new(ride_count_topology(RIDES_TOPIC, RIDE_COUNTS_TOPIC)?, config)?;
+    let bootstrap = streams.bootstrap_servers().to_string();
+    match streams.embedded_cluster() {
+        Some(cluster) => {
+            writeln!(
+                out,
+                "Embedded Kafka cluster (librdkafka mock) at {bootstrap}"
+            )?;
+            cluster.create_topic(RIDES_TOPIC, 2)?;
+            cluster.create_topic(RIDE_COUNTS_TOPIC, 2)?;
+        }
+        None => writeln!(out, "Kafka cluster at {bootstrap}")?,
+    }
+
+    // Produce the rides, keyed by pickup location, as the course's producer does.
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("partitioner", "murmur2_random")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .create()?;
+    let mut value = Vec::new();
+    for ride in &file.rides {
+        value.clear();
+        serde_json::to_writer(&mut value, ride).map_err(StreamsError::user)?;
+        let key = ride.pickup_location_key();
+        producer
+            .send(
+                BaseRecord::to(RIDES_TOPIC)
+                    .key(key.as_bytes())
+                    .payload(&value)
+                    .timestamp(ride.pickup_millis()),
+            )
+            .map_err(|(e, _)| e)?;
+    }
+    producer.flush(Duration::from_secs(30))?;
     writeln!(
         out,
-        "Streaming {} rides from {} through `{RIDES_TOPIC}` -> `{RIDE_SUMMARIES_TOPIC}`",
+        "Produced {} rides from {} to `{RIDES_TOPIC}`; counting rides per pickup location into `{RIDE_COUNTS_TOPIC}`:",
         file.rides.len(),
         path.display()
     )?;
-    let mut records_out = 0usize;
-    for (i, ride) in file.rides.iter().enumerate() {
-        let pickup_millis = ride.pickup_millis();
-        input
-            .pipe_input_at(ride.pickup_location_key(), ride.clone(), pickup_millis)
-            .map_err(|source| DemoError::Pipe {
-                number: i + 1,
-                pickup: ride.pickup_datetime.format(DATETIME_FORMAT).to_string(),
-                source: Box::new(source),
-            })?;
-        while !output.is_empty() {
-            let record = output
-                .read_record()
-                .map_err(|e| DemoError::Output(Box::new(e)))?;
-            let s = record.value;
-            writeln!(
-                out,
-                "[{}] pickup {} -> dropoff {}  {:.2} mi  ${:.2}",
-                s.pickup_time.format(DATETIME_FORMAT),
-                s.pickup_location,
-                s.dropoff_location,
-                s.distance_miles,
-                s.total_amount
-            )?;
-            records_out += 1;
-        }
-    }
-    driver.close().map_err(|e| DemoError::Close(Box::new(e)))?;
 
-    let read = file.rides.len();
-    writeln!(out)?;
-    writeln!(out, "rides read:        {read}")?;
-    writeln!(out, "bad rows skipped:  {}", file.bad_rows.len())?;
-    writeln!(out, "records out:       {records_out}")?;
+    streams.start()?;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", "ride-count-demo-reader")
+        .set("enable.auto.commit", "false")
+        .set("fetch.queue.backoff.ms", "10")
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..2 {
+        tpl.add_partition_offset(RIDE_COUNTS_TOPIC, p, Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+
+    let name = |id: &str| -> String {
+        id.parse::<u32>()
+            .ok()
+            .and_then(|n| zones.get(&n))
+            .map_or_else(
+                || "(unknown zone)".to_string(),
+                |z| format!("{} ({})", z.zone, z.borough),
+            )
+    };
+    let timeout = Duration::from_secs(cli.timeout_secs);
+    let start = Instant::now();
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    let expected = file.rides.len() as i64;
+    while counts.values().sum::<i64>() < expected {
+        if start.elapsed() > timeout {
+            return Err(DemoError::Timeout(
+                timeout,
+                counts.values().sum(),
+                file.rides.len(),
+            ));
+        }
+        let Some(msg) = consumer.poll(Duration::from_millis(100)) else {
+            continue;
+        };
+        let m = msg?;
+        let (Some(k), Some(v)) = (m.key(), m.payload()) else {
+            continue;
+        };
+        let key = String::from_utf8_lossy(k).into_owned();
+        let Ok(bytes) = <[u8; 8]>::try_from(v) else {
+            continue;
+        };
+        let count = i64::from_be_bytes(bytes);
+        writeln!(out, "  location {key:>3} {:<45} {count:>4}", name(&key))?;
+        counts.insert(key, count);
+    }
+    streams.close(Duration::from_secs(30))?;
+
+    let mut top: Vec<(&String, &i64)> = counts.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     writeln!(
         out,
-        "records filtered:  {} (no distance or no fare)",
-        read.saturating_sub(records_out)
+        "\nTop {} pickup locations ({} rides, {} locations, {:.1} s):",
+        cli.top,
+        expected,
+        counts.len(),
+        start.elapsed().as_secs_f64()
     )?;
-    out.flush()?;
+    for (key, count) in top.into_iter().take(cli.top) {
+        writeln!(out, "  {key:>3} {:<45} {count:>4}", name(key))?;
+    }
+    let _ = std::fs::remove_dir_all(&state_dir);
     Ok(())
 }

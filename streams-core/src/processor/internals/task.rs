@@ -266,6 +266,17 @@ impl StreamTask {
         Ok(())
     }
 
+    /// Records waiting in one queue.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub(crate) fn queued_in(&self, queue: usize) -> usize {
+        self.queues.get(queue).map_or(0, |q| {
+            self.nodes[q.node]
+                .borrow()
+                .as_source_ref()
+                .map_or(0, |s| s.queued(q.slot))
+        })
+    }
+
     /// Records waiting in all queues.
     pub(crate) fn queued(&self) -> usize {
         self.queues

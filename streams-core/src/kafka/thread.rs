@@ -1,0 +1,855 @@
+//! A stream thread: one consumer (group member), one producer, the tasks of its assigned
+//! partitions, and the loop poll → restore → process → punctuate → commit.
+//!
+//! Tasks hold `Rc` store handles, so they are created, run and closed on this thread only.
+//! Rebalance callbacks run inside `consumer.poll` on this thread; they reach the thread's state
+//! through a thread-local, so revocation can commit and close tasks before the partitions go.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedMessage, Headers as _, Message};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+use crate::error::{Result, StreamsError};
+use crate::kafka::{Shared, ThreadPhase};
+use crate::processor::internals::collector::{OutRecord, RecordCollector};
+use crate::processor::internals::plan::TopologyPlan;
+use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv};
+use crate::processor::{PunctuationType, TaskId};
+use crate::record::{Headers, RawRecord};
+use crate::state::internals::checkpoint::Checkpoint;
+use crate::state::internals::Backends;
+use crate::state::{CacheBudget, ChangelogRecord, SharedCollector};
+
+/// Records taken from the consumer per loop iteration at most.
+const MAX_POLL_RECORDS: usize = 2_000;
+/// Records one task processes per loop iteration at most.
+const MAX_PROCESS_PER_TASK: usize = 2_000;
+/// Changelog records applied per store per restore step.
+const RESTORE_BATCH: usize = 10_000;
+/// How long a commit waits for the producer to have every record acknowledged.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A changelog record read for restoration: key, value, timestamp, offset.
+type RestoredRecord = (Vec<u8>, Option<Vec<u8>>, i64, i64);
+
+/// Everything a stream thread needs, prepared by `KafkaStreams::start`.
+pub(crate) struct ThreadSetup {
+    pub index: usize,
+    pub application_id: String,
+    pub plan: Arc<TopologyPlan>,
+    pub task_config: TaskConfig,
+    /// `state.dir/<application.id>`
+    pub state_dir: PathBuf,
+    pub cache_max_bytes: usize,
+    pub rocksdb_memory_bytes: usize,
+    pub commit_interval: Duration,
+    pub buffered_per_partition: usize,
+    pub consumer: ClientConfig,
+    pub producer: ClientConfig,
+    pub restore: ClientConfig,
+    /// Every topic the topology reads, resolved.
+    pub source_topics: Vec<String>,
+    /// Resolved topic → (sub-topology index, queue index) of the tasks reading it.
+    pub readers: HashMap<String, Vec<(usize, usize)>>,
+    /// Partition counts known at start (sources, internal topics, existing sinks).
+    pub partition_counts: HashMap<String, i32>,
+    pub changelog_topics: Vec<String>,
+    pub shared: Arc<Shared>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Producer side
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct DeliveryState {
+    failed: Option<String>,
+    /// Changelog topic → partition → largest acknowledged offset.
+    acked: HashMap<String, HashMap<i32, i64>>,
+}
+
+pub(crate) struct DeliveryContext {
+    state: Mutex<DeliveryState>,
+}
+
+impl ClientContext for DeliveryContext {}
+
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        match result {
+            Ok(m) => {
+                if let Some(parts) = st.acked.get_mut(m.topic()) {
+                    let e = parts.entry(m.partition()).or_insert(-1);
+                    *e = (*e).max(m.offset());
+                }
+            }
+            Err((e, m)) => {
+                st.failed.get_or_insert_with(|| {
+                    format!("topic `{}` partition {}: {e}", m.topic(), m.partition())
+                });
+            }
+        }
+    }
+}
+
+type Producer_ = BaseProducer<DeliveryContext>;
+
+/// Sends sink and changelog records through the thread's producer.
+struct ProducerCollector {
+    producer: Rc<Producer_>,
+    partitions: HashMap<String, i32>,
+}
+
+impl RecordCollector for ProducerCollector {
+    fn send(&mut self, r: OutRecord<'_>) -> Result<()> {
+        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(r.topic).timestamp(r.timestamp);
+        if let Some(p) = r.partition {
+            record = record.partition(p);
+        }
+        if let Some(k) = r.key {
+            record = record.key(k);
+        }
+        if let Some(v) = r.value {
+            record = record.payload(v);
+        }
+        if !r.headers.is_empty() {
+            let mut h = rdkafka::message::OwnedHeaders::new();
+            for header in r.headers.iter() {
+                h = h.insert(rdkafka::message::Header {
+                    key: header.key.as_str(),
+                    value: header.value.as_deref(),
+                });
+            }
+            record = record.headers(h);
+        }
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    // Backpressure: serve delivery reports until the queue has room.
+                    self.producer.poll(Duration::from_millis(5));
+                    record = back;
+                }
+                Err((e, _)) => {
+                    return Err(StreamsError::broker(
+                        format!("send a record to topic `{}`", r.topic),
+                        e,
+                    ))
+                }
+            }
+        }
+    }
+
+    fn partition_count(&mut self, topic: &str) -> Result<i32> {
+        if let Some(n) = self.partitions.get(topic) {
+            return Ok(*n);
+        }
+        let md = self
+            .producer
+            .client()
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .map_err(|e| StreamsError::broker(format!("read metadata of topic `{topic}`"), e))?;
+        let n = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none())
+            .map(|t| t.partitions().len() as i32)
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                StreamsError::broker(
+                    format!("write to topic `{topic}`"),
+                    "the topic does not exist; create output topics before starting the application",
+                )
+            })?;
+        self.partitions.insert(topic.to_string(), n);
+        Ok(n)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer side: rebalance callbacks reach the thread state through a thread-local
+// ---------------------------------------------------------------------------------------------
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<RefCell<ThreadState>>>> = const { RefCell::new(None) };
+}
+
+pub(crate) struct RebalanceContext;
+
+impl ClientContext for RebalanceContext {}
+
+impl ConsumerContext for RebalanceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            with_state(|st| st.on_revoke(consumer, tpl));
+        }
+    }
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => with_state(|st| st.on_assign(tpl)),
+            Rebalance::Error(e) => with_state(|st| {
+                tracing::warn!(thread = st.setup.index, error = %e, "rebalance error");
+                Ok(())
+            }),
+            Rebalance::Revoke(_) => {}
+        }
+    }
+}
+
+fn with_state(f: impl FnOnce(&mut ThreadState) -> Result<()>) {
+    CURRENT.with(|c| {
+        if let Some(state) = c.borrow().as_ref() {
+            match state.try_borrow_mut() {
+                Ok(mut st) => {
+                    if let Err(e) = f(&mut st) {
+                        st.fatal.get_or_insert(e);
+                    }
+                }
+                Err(_) => tracing::error!("rebalance callback while the thread state is in use"),
+            }
+        }
+    });
+}
+
+type Consumer_ = BaseConsumer<RebalanceContext>;
+
+// ---------------------------------------------------------------------------------------------
+// Thread state
+// ---------------------------------------------------------------------------------------------
+
+enum Phase {
+    /// Restoring: changelog (topic, partition) → (store, next offset to read).
+    Restoring(HashMap<String, (String, i64)>),
+    Running,
+}
+
+struct TaskEntry {
+    task: StreamTask,
+    phase: Phase,
+    /// Persistent changelogs → next offset (everything before is in the local store).
+    changelog_ends: BTreeMap<String, i64>,
+    persistent: BTreeSet<String>,
+}
+
+struct ThreadState {
+    setup: ThreadSetup,
+    producer: Rc<Producer_>,
+    collector: SharedCollector,
+    budget: Rc<CacheBudget>,
+    backends: Backends,
+    tasks: BTreeMap<TaskId, TaskEntry>,
+    /// Topic → partition → (task, queue).
+    routes: HashMap<String, HashMap<i32, (TaskId, usize)>>,
+    /// Partitions assigned but whose tasks are not created yet.
+    pending: Vec<(String, i32)>,
+    paused: BTreeSet<(String, i32)>,
+    /// One restore consumer per changelog topic (partition EOF events carry no topic name).
+    restorers: HashMap<String, BaseConsumer>,
+    fatal: Option<StreamsError>,
+    /// An assignment arrived since the last revocation.
+    assigned: bool,
+    last_commit: Instant,
+    started: Instant,
+}
+
+/// Runs one stream thread until shutdown or a fatal error.
+pub(crate) fn run(setup: ThreadSetup) {
+    let shared = setup.shared.clone();
+    let index = setup.index;
+    shared.set_phase(index, ThreadPhase::Starting);
+    let result = run_inner(setup);
+    CURRENT.with(|c| c.borrow_mut().take());
+    match result {
+        Ok(()) => shared.set_phase(index, ThreadPhase::Dead),
+        Err(e) => {
+            tracing::error!(thread = index, error = %e, "stream thread failed");
+            shared.fail(index, e);
+        }
+    }
+}
+
+fn run_inner(setup: ThreadSetup) -> Result<()> {
+    let mut acked = HashMap::new();
+    for t in &setup.changelog_topics {
+        acked.insert(t.clone(), HashMap::new());
+    }
+    let producer: Producer_ = setup
+        .producer
+        .create_with_context(DeliveryContext {
+            state: Mutex::new(DeliveryState {
+                failed: None,
+                acked,
+            }),
+        })
+        .map_err(|e| StreamsError::broker("create the producer", e))?;
+    let producer = Rc::new(producer);
+    let collector: SharedCollector = Rc::new(RefCell::new(Box::new(ProducerCollector {
+        producer: producer.clone(),
+        partitions: setup.partition_counts.clone(),
+    })));
+    let consumer: Consumer_ = setup
+        .consumer
+        .create_with_context(RebalanceContext)
+        .map_err(|e| StreamsError::broker("create the consumer", e))?;
+    let topics: Vec<&str> = setup.source_topics.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&topics)
+        .map_err(|e| StreamsError::broker(format!("subscribe to {topics:?}"), e))?;
+    let state = Rc::new(RefCell::new(ThreadState {
+        budget: Rc::new(CacheBudget::new(setup.cache_max_bytes)),
+        backends: Backends::new(setup.rocksdb_memory_bytes),
+        setup,
+        producer: producer.clone(),
+        collector,
+        tasks: BTreeMap::new(),
+        routes: HashMap::new(),
+        pending: Vec::new(),
+        paused: BTreeSet::new(),
+        restorers: HashMap::new(),
+        fatal: None,
+        assigned: false,
+        last_commit: Instant::now(),
+        started: Instant::now(),
+    }));
+    CURRENT.with(|c| *c.borrow_mut() = Some(state.clone()));
+    let shared = state.borrow().setup.shared.clone();
+    let index = state.borrow().setup.index;
+    shared.set_phase(index, ThreadPhase::Rebalancing);
+
+    let outcome = (|| -> Result<()> {
+        while !shared.shutdown.load(Ordering::Relaxed) {
+            let idle = !state.borrow().has_work();
+            // Poll without holding the state: rebalance callbacks need it.
+            for i in 0..MAX_POLL_RECORDS {
+                let timeout = if i == 0 && idle {
+                    Duration::from_millis(20)
+                } else {
+                    Duration::ZERO
+                };
+                match consumer.poll(timeout) {
+                    None => break,
+                    Some(Err(e)) => {
+                        tracing::warn!(thread = index, error = %e, "consumer error (retrying)");
+                        break;
+                    }
+                    Some(Ok(m)) => state.borrow_mut().enqueue(&consumer, &m)?,
+                }
+            }
+            let mut st = state.borrow_mut();
+            if let Some(e) = st.fatal.take() {
+                return Err(e);
+            }
+            st.create_pending_tasks(&consumer)?;
+            st.restore_step(&consumer)?;
+            st.process(&consumer)?;
+            st.punctuate_wall_clock()?;
+            st.producer.poll(Duration::ZERO);
+            if st.last_commit.elapsed() >= st.setup.commit_interval {
+                st.commit_all(&consumer)?;
+            }
+            let phase = if st.assigned
+                && st.pending.is_empty()
+                && st.tasks.values().all(|t| matches!(t.phase, Phase::Running))
+            {
+                ThreadPhase::Running
+            } else {
+                ThreadPhase::Rebalancing
+            };
+            shared.set_phase(index, phase);
+        }
+        // Graceful: commit everything, close the tasks (stores flushed, checkpoints written).
+        let mut st = state.borrow_mut();
+        st.commit_all(&consumer)?;
+        st.close_all()
+    })();
+    shared.set_phase(index, ThreadPhase::PendingShutdown);
+    // Leaving the group revokes nothing left to commit: tasks are closed.
+    consumer.unsubscribe();
+    drop(consumer);
+    outcome
+}
+
+impl ThreadState {
+    fn has_work(&self) -> bool {
+        !self.pending.is_empty()
+            || self.tasks.values().any(|t| match t.phase {
+                Phase::Restoring(_) => true,
+                Phase::Running => t.task.queued() > 0,
+            })
+    }
+
+    fn on_assign(&mut self, tpl: &TopicPartitionList) -> Result<()> {
+        for e in tpl.elements() {
+            self.pending.push((e.topic().to_string(), e.partition()));
+        }
+        self.assigned = true;
+        tracing::info!(
+            thread = self.setup.index,
+            partitions = tpl.count(),
+            "partitions assigned"
+        );
+        Ok(())
+    }
+
+    fn on_revoke(&mut self, consumer: &Consumer_, tpl: &TopicPartitionList) -> Result<()> {
+        tracing::info!(
+            thread = self.setup.index,
+            partitions = tpl.count(),
+            "partitions revoked"
+        );
+        // Eager protocol: everything is revoked. Commit, then close every task; tasks that come
+        // back to this instance restore only the changelog tail past their checkpoint.
+        self.commit_all(consumer)?;
+        self.close_all()?;
+        self.pending.clear();
+        self.paused.clear();
+        self.assigned = false;
+        Ok(())
+    }
+
+    fn task_env(&self) -> TaskEnv<'_> {
+        TaskEnv {
+            application_id: &self.setup.application_id,
+            state_dir: &self.setup.state_dir,
+            collector: self.collector.clone(),
+            budget: self.budget.clone(),
+            backends: &self.backends,
+            config: self.setup.task_config,
+            wall_clock: now_ms(),
+        }
+    }
+
+    /// Creates the tasks of newly assigned partitions and starts restoring their stores.
+    fn create_pending_tasks(&mut self, consumer: &Consumer_) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let mut wanted: BTreeSet<(usize, i32)> = BTreeSet::new();
+        for (topic, p) in &pending {
+            if let Some(readers) = self.setup.readers.get(topic) {
+                for (sub, _) in readers {
+                    wanted.insert((*sub, *p));
+                }
+            }
+        }
+        let mut to_pause = TopicPartitionList::new();
+        for (sub, p) in wanted {
+            let id = TaskId {
+                subtopology: self.setup.plan.subtopologies[sub].id,
+                partition: p,
+            };
+            if self.tasks.contains_key(&id) {
+                continue;
+            }
+            let mut task = StreamTask::new(self.setup.plan.clone(), sub, p, self.task_env())?;
+            let checkpoint = Checkpoint::read(&task.task_dir().join(".checkpoint"))?;
+            let mut restoring = HashMap::new();
+            let mut changelog_ends = BTreeMap::new();
+            let mut persistent = BTreeSet::new();
+            for c in task.changelogs().to_vec() {
+                let from = match (&checkpoint, c.persistent) {
+                    (Some(cp), true) => cp
+                        .offsets
+                        .get(&(c.topic.clone(), p))
+                        .copied()
+                        .filter(|o| *o >= 0),
+                    _ => None,
+                };
+                let from = match from {
+                    Some(o) => o,
+                    None => {
+                        task.wipe(&c.store)?;
+                        0
+                    }
+                };
+                if c.persistent {
+                    persistent.insert(c.topic.clone());
+                    changelog_ends.insert(c.topic.clone(), from);
+                }
+                restoring.insert(c.topic.clone(), (c.store.clone(), from));
+            }
+            for (qi, q) in task.queues().iter().enumerate() {
+                self.routes
+                    .entry(q.topic.to_string())
+                    .or_default()
+                    .insert(q.partition, (id, qi));
+            }
+            let phase = if restoring.is_empty() {
+                task.initialize()?;
+                Phase::Running
+            } else {
+                for q in task.queues() {
+                    to_pause.add_partition(&q.topic, q.partition);
+                    self.paused.insert((q.topic.to_string(), q.partition));
+                }
+                for (topic, (_, from)) in &restoring {
+                    if !self.restorers.contains_key(topic) {
+                        let r: BaseConsumer =
+                            self.setup.restore.create().map_err(|e| {
+                                StreamsError::broker("create a restore consumer", e)
+                            })?;
+                        self.restorers.insert(topic.clone(), r);
+                    }
+                    let Some(restorer) = self.restorers.get(topic) else {
+                        continue;
+                    };
+                    let mut tpl = TopicPartitionList::new();
+                    tpl.add_partition_offset(topic, p, Offset::Offset(*from))
+                        .map_err(|e| {
+                            StreamsError::broker(format!("restore `{topic}` partition {p}"), e)
+                        })?;
+                    restorer.incremental_assign(&tpl).map_err(|e| {
+                        StreamsError::broker(format!("restore `{topic}` partition {p}"), e)
+                    })?;
+                }
+                tracing::info!(task = %id, stores = restoring.len(), "restoring state from changelogs");
+                Phase::Restoring(restoring)
+            };
+            self.tasks.insert(
+                id,
+                TaskEntry {
+                    task,
+                    phase,
+                    changelog_ends,
+                    persistent,
+                },
+            );
+        }
+        if to_pause.count() > 0 {
+            consumer
+                .pause(&to_pause)
+                .map_err(|e| StreamsError::broker("pause partitions of restoring tasks", e))?;
+        }
+        Ok(())
+    }
+
+    /// Reads a batch from each restoring changelog and applies it; tasks whose changelogs all
+    /// reached their end are initialized and resumed.
+    fn restore_step(&mut self, consumer: &Consumer_) -> Result<()> {
+        if !self
+            .tasks
+            .values()
+            .any(|t| matches!(t.phase, Phase::Restoring(_)))
+        {
+            return Ok(());
+        }
+        let busy = self
+            .tasks
+            .values()
+            .any(|t| matches!(t.phase, Phase::Running) && t.task.queued() > 0);
+        let topics: Vec<String> = self.restorers.keys().cloned().collect();
+        let mut finished: Vec<(TaskId, String)> = Vec::new();
+        for topic in topics {
+            let Some(restorer) = self.restorers.get(&topic) else {
+                continue;
+            };
+            // partition → records read this step
+            let mut batches: HashMap<i32, Vec<RestoredRecord>> = HashMap::new();
+            let mut eof: Vec<i32> = Vec::new();
+            for i in 0..RESTORE_BATCH {
+                let timeout = if i == 0 && !busy {
+                    Duration::from_millis(10)
+                } else {
+                    Duration::ZERO
+                };
+                match restorer.poll(timeout) {
+                    None => break,
+                    Some(Err(KafkaError::PartitionEOF(p))) => eof.push(p),
+                    Some(Err(e)) => {
+                        tracing::warn!(topic = %topic, error = %e, "restore consumer error (retrying)");
+                        break;
+                    }
+                    Some(Ok(m)) => {
+                        batches.entry(m.partition()).or_default().push((
+                            m.key().unwrap_or_default().to_vec(),
+                            m.payload().map(<[u8]>::to_vec),
+                            m.timestamp().to_millis().unwrap_or(0),
+                            m.offset(),
+                        ));
+                    }
+                }
+            }
+            for (p, batch) in batches {
+                let Some((id, entry)) = self.tasks.iter_mut().find(|(id, t)| {
+                    id.partition == p
+                        && matches!(&t.phase, Phase::Restoring(r) if r.contains_key(&topic))
+                }) else {
+                    continue;
+                };
+                let Phase::Restoring(r) = &mut entry.phase else {
+                    continue;
+                };
+                let Some((store, next)) = r.get_mut(&topic) else {
+                    continue;
+                };
+                let records: Vec<ChangelogRecord<'_>> = batch
+                    .iter()
+                    .map(|(k, v, ts, _)| ChangelogRecord {
+                        key: k,
+                        value: v.as_deref(),
+                        timestamp: *ts,
+                    })
+                    .collect();
+                let store = store.clone();
+                entry.task.restore(&store, &records)?;
+                if let Some((_, _, _, last)) = batch.last() {
+                    *next = last + 1;
+                    if entry.persistent.contains(&topic) {
+                        entry.changelog_ends.insert(topic.clone(), last + 1);
+                    }
+                }
+                tracing::debug!(task = %id, store = %store, records = batch.len(), "restored a batch");
+            }
+            for p in eof {
+                if let Some((id, _)) = self.tasks.iter().find(|(id, t)| {
+                    id.partition == p
+                        && matches!(&t.phase, Phase::Restoring(r) if r.contains_key(&topic))
+                }) {
+                    finished.push((*id, topic.clone()));
+                }
+            }
+        }
+        for (id, topic) in finished {
+            let Some(entry) = self.tasks.get_mut(&id) else {
+                continue;
+            };
+            let Phase::Restoring(r) = &mut entry.phase else {
+                continue;
+            };
+            if let Some((store, next)) = r.remove(&topic) {
+                tracing::info!(task = %id, store = %store, changelog = %topic, end_offset = next, "store restored");
+                if let Some(restorer) = self.restorers.get(&topic) {
+                    let mut tpl = TopicPartitionList::new();
+                    tpl.add_partition(&topic, id.partition);
+                    restorer.incremental_unassign(&tpl).map_err(|e| {
+                        StreamsError::broker(format!("stop restoring `{topic}`"), e)
+                    })?;
+                }
+            }
+            if r.is_empty() {
+                entry.task.initialize()?;
+                entry.phase = Phase::Running;
+                let mut tpl = TopicPartitionList::new();
+                for q in entry.task.queues() {
+                    tpl.add_partition(&q.topic, q.partition);
+                    self.paused.remove(&(q.topic.to_string(), q.partition));
+                }
+                consumer
+                    .resume(&tpl)
+                    .map_err(|e| StreamsError::broker("resume partitions of a restored task", e))?;
+                tracing::info!(task = %id, elapsed_ms = self.started.elapsed().as_millis() as u64, "task running");
+            }
+        }
+        Ok(())
+    }
+
+    fn enqueue(&mut self, consumer: &Consumer_, m: &BorrowedMessage<'_>) -> Result<()> {
+        let route = |st: &Self| {
+            st.routes
+                .get(m.topic())
+                .and_then(|parts| parts.get(&m.partition()))
+                .copied()
+        };
+        let mut found = route(self);
+        if found.is_none() && !self.pending.is_empty() {
+            // The first records of a partition assigned in this very poll: create its task now
+            // (the consumer's position has moved past them).
+            self.create_pending_tasks(consumer)?;
+            found = route(self);
+        }
+        let Some((id, qi)) = found else {
+            // A record for a partition whose task is gone (revoked): the new owner re-reads it
+            // from the committed offset.
+            return Ok(());
+        };
+        let Some(entry) = self.tasks.get_mut(&id) else {
+            return Ok(());
+        };
+        let headers = match m.headers() {
+            None => Headers::new(),
+            Some(h) => {
+                let mut out = Headers::new();
+                for header in h.iter() {
+                    out.add(header.key, header.value.map(<[u8]>::to_vec));
+                }
+                out
+            }
+        };
+        entry.task.enqueue(
+            qi,
+            RawRecord {
+                key: m.key(),
+                value: m.payload(),
+                timestamp: m.timestamp().to_millis().unwrap_or(-1),
+                offset: m.offset(),
+                headers: &headers,
+            },
+        )?;
+        if entry.task.queued_in(qi) >= self.setup.buffered_per_partition {
+            let key = (m.topic().to_string(), m.partition());
+            if self.paused.insert(key) {
+                let mut tpl = TopicPartitionList::new();
+                tpl.add_partition(m.topic(), m.partition());
+                // librdkafka drops what it fetched past the last delivered record and fetches
+                // from there again after `resume`: nothing is lost or delivered twice.
+                consumer.pause(&tpl).map_err(|e| {
+                    StreamsError::broker(
+                        format!("pause `{}` partition {}", m.topic(), m.partition()),
+                        e,
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, consumer: &Consumer_) -> Result<()> {
+        let mut resume = TopicPartitionList::new();
+        for entry in self.tasks.values_mut() {
+            if !matches!(entry.phase, Phase::Running) {
+                continue;
+            }
+            for _ in 0..MAX_PROCESS_PER_TASK {
+                if !entry.task.process_one()? {
+                    break;
+                }
+            }
+            for (qi, q) in entry.task.queues().iter().enumerate() {
+                let key = (q.topic.to_string(), q.partition);
+                if self.paused.contains(&key)
+                    && entry.task.queued_in(qi) < self.setup.buffered_per_partition / 2 + 1
+                {
+                    self.paused.remove(&key);
+                    resume.add_partition(&q.topic, q.partition);
+                }
+            }
+        }
+        if resume.count() > 0 {
+            consumer
+                .resume(&resume)
+                .map_err(|e| StreamsError::broker("resume partitions", e))?;
+        }
+        Ok(())
+    }
+
+    fn punctuate_wall_clock(&mut self) -> Result<()> {
+        let now = now_ms();
+        for entry in self.tasks.values_mut() {
+            if matches!(entry.phase, Phase::Running) {
+                entry.task.advance_wall_clock(now)?;
+                entry.task.punctuate(PunctuationType::WallClockTime)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The commit protocol: flush caches and stores (changelog records sent), wait until the
+    /// producer has every record acknowledged, commit the input offsets, write checkpoints.
+    fn commit_all(&mut self, consumer: &Consumer_) -> Result<()> {
+        for entry in self.tasks.values_mut() {
+            if matches!(entry.phase, Phase::Running) {
+                entry.task.commit()?;
+            }
+        }
+        self.producer.flush(FLUSH_TIMEOUT).map_err(|e| {
+            StreamsError::broker("flush the producer (wait for acknowledgements)", e)
+        })?;
+        let acked = {
+            let ctx = self.producer.context();
+            let mut st = ctx
+                .state
+                .lock()
+                .map_err(|_| StreamsError::Internal("delivery state poisoned".into()))?;
+            if let Some(why) = st.failed.take() {
+                return Err(StreamsError::broker("deliver records", why));
+            }
+            st.acked.clone()
+        };
+        let mut offsets = TopicPartitionList::new();
+        for entry in self.tasks.values() {
+            if !matches!(entry.phase, Phase::Running) {
+                continue;
+            }
+            for q in entry.task.queues() {
+                if q.consumed >= 0 {
+                    offsets
+                        .add_partition_offset(&q.topic, q.partition, Offset::Offset(q.consumed))
+                        .map_err(|e| StreamsError::broker("build the offsets to commit", e))?;
+                }
+            }
+        }
+        if offsets.count() > 0 {
+            consumer
+                .commit(&offsets, CommitMode::Sync)
+                .map_err(|e| StreamsError::broker("commit input offsets", e))?;
+        }
+        for (id, entry) in self.tasks.iter_mut() {
+            if !matches!(entry.phase, Phase::Running) || entry.persistent.is_empty() {
+                continue;
+            }
+            for topic in entry.persistent.iter() {
+                if let Some(off) = acked.get(topic).and_then(|p| p.get(&id.partition)) {
+                    let end = entry.changelog_ends.entry(topic.clone()).or_insert(0);
+                    *end = (*end).max(off + 1);
+                }
+            }
+            let checkpoint = Checkpoint {
+                offsets: entry
+                    .changelog_ends
+                    .iter()
+                    .map(|(t, o)| ((t.clone(), id.partition), *o))
+                    .collect(),
+            };
+            std::fs::create_dir_all(entry.task.task_dir()).map_err(|e| StreamsError::StateIo {
+                action: "create the task directory".into(),
+                path: entry.task.task_dir().to_path_buf(),
+                source: e,
+            })?;
+            checkpoint.write(&entry.task.task_dir().join(".checkpoint"))?;
+        }
+        self.last_commit = Instant::now();
+        Ok(())
+    }
+
+    fn close_all(&mut self) -> Result<()> {
+        let mut first = None;
+        for (_, mut entry) in std::mem::take(&mut self.tasks) {
+            if let Err(e) = entry.task.close() {
+                first.get_or_insert(e);
+            }
+        }
+        self.routes.clear();
+        for (topic, restorer) in &self.restorers {
+            if let Ok(tpl) = restorer.assignment() {
+                if tpl.count() > 0 {
+                    if let Err(e) = restorer.incremental_unassign(&tpl) {
+                        tracing::warn!(topic = %topic, error = %e, "cannot unassign a restore consumer");
+                    }
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,231 @@
+//! The Kafka runtime end to end: count by key over generated rides on 4 partitions, against
+//! Tansu (a real broker process) and the embedded mock cluster; scale-out with a hand-over;
+//! two stream threads; restart with and without local state.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use streams_core::*;
+use streams_tests::broker::TansuBroker;
+use streams_tests::kafka::{client_config, create_topic, produce_all, ProducerRecord};
+
+const INPUT: &str = "rides";
+const OUTPUT: &str = "rides-pulocation-count";
+const PARTITIONS: i32 = 4;
+
+/// `n` rides keyed by pickup zone (skewed: 70% in 20 zones), with increasing timestamps.
+fn rides(n: usize, seed: u64) -> Vec<ProducerRecord> {
+    let mut x = seed;
+    (0..n)
+        .map(|i| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let r = (x >> 33) as u32;
+            let zone = if r % 10 < 7 {
+                230 + r % 20
+            } else {
+                1 + r % 265
+            };
+            (
+                Some(zone.to_string().into_bytes()),
+                Some(format!("{{\"ride\":{i}}}").into_bytes()),
+                1_593_561_600_000 + i as i64 * 100,
+            )
+        })
+        .collect()
+}
+
+fn reference(records: &[ProducerRecord]) -> BTreeMap<String, i64> {
+    let mut m = BTreeMap::new();
+    for (k, _, _) in records {
+        let k = String::from_utf8(k.clone().unwrap()).unwrap();
+        *m.entry(k).or_insert(0) += 1;
+    }
+    m
+}
+
+fn count_topology() -> Topology {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream(INPUT, Consumed::with(StringSerde, BytesSerde))
+        .group_by_key()
+        .count(Materialized::named("counts"))
+        .to_stream()
+        .to(OUTPUT, Produced::with(StringSerde, Nullable(I64Serde)));
+    builder.build().unwrap()
+}
+
+fn temp_state_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("streams-e2e-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn config(app: &str, bootstrap: &str, state_dir: &Path) -> StreamsConfig {
+    StreamsConfig::new(app)
+        .with("bootstrap.servers", bootstrap)
+        .with("state.dir", state_dir.to_string_lossy().as_ref())
+        .with("commit.interval.ms", "200")
+}
+
+/// Reads the output topic from the beginning until every key's latest count equals
+/// `expected`, or fails after `timeout` with what differs.
+fn await_counts(bootstrap: &str, expected: &BTreeMap<String, i64>, timeout: Duration) {
+    let consumer: BaseConsumer = client_config(bootstrap)
+        .set("enable.auto.commit", "false")
+        .set("group.id", "e2e-count-reader")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition_offset(OUTPUT, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut latest: BTreeMap<String, i64> = BTreeMap::new();
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
+            let payload = m.payload().unwrap_or_default();
+            let bytes: [u8; 8] = payload
+                .try_into()
+                .unwrap_or_else(|_| panic!("count for key {key} is not an i64: {payload:?}"));
+            latest.insert(key, i64::from_be_bytes(bytes));
+            if &latest == expected {
+                return;
+            }
+        }
+    }
+    let wrong: Vec<_> = expected
+        .iter()
+        .filter(|(k, v)| latest.get(*k) != Some(v))
+        .take(10)
+        .map(|(k, v)| format!("{k}: expected {v}, got {:?}", latest.get(k)))
+        .collect();
+    panic!(
+        "counts not complete after {timeout:?}: {} of {} keys right; first differences: {wrong:?}",
+        expected.len() - wrong.len(),
+        expected.len()
+    );
+}
+
+fn start(app: &str, bootstrap: &str, state_dir: &Path, extra: &[(&str, &str)]) -> KafkaStreams {
+    let mut c = config(app, bootstrap, state_dir);
+    for (k, v) in extra {
+        c.set(*k, *v);
+    }
+    let mut streams = KafkaStreams::new(count_topology(), c).unwrap();
+    streams.start().unwrap();
+    assert!(
+        streams.wait_for_state(KafkaStreamsState::Running, Duration::from_secs(60)),
+        "instance did not reach RUNNING: {:?}",
+        streams.state()
+    );
+    streams
+}
+
+fn tansu_with_topics() -> TansuBroker {
+    let broker = TansuBroker::start().unwrap();
+    create_topic(&broker.bootstrap(), INPUT, PARTITIONS).unwrap();
+    create_topic(&broker.bootstrap(), OUTPUT, PARTITIONS).unwrap();
+    broker
+}
+
+#[test]
+fn count_by_key_100k_rides_on_tansu() {
+    let broker = tansu_with_topics();
+    let b = broker.bootstrap();
+    let input = rides(100_000, 7);
+    produce_all(&b, INPUT, &input).unwrap();
+    let dir = temp_state_dir("count-tansu");
+    let mut streams = start("count-tansu", &b, &dir, &[]);
+    await_counts(&b, &reference(&input), Duration::from_secs(120));
+    streams.close(Duration::from_secs(60)).unwrap();
+    assert_eq!(streams.state(), KafkaStreamsState::NotRunning);
+}
+
+#[test]
+fn count_by_key_on_the_embedded_cluster() {
+    let dir = temp_state_dir("count-embedded");
+    let c = StreamsConfig::new("count-embedded")
+        .with("state.dir", dir.to_string_lossy().as_ref())
+        .with("commit.interval.ms", "200");
+    let mut streams = KafkaStreams::new(count_topology(), c).unwrap();
+    let cluster = streams.embedded_cluster().unwrap();
+    cluster.create_topic(INPUT, PARTITIONS).unwrap();
+    cluster.create_topic(OUTPUT, PARTITIONS).unwrap();
+    let b = streams.bootstrap_servers().to_string();
+    let input = rides(20_000, 11);
+    produce_all(&b, INPUT, &input).unwrap();
+    streams.start().unwrap();
+    await_counts(&b, &reference(&input), Duration::from_secs(60));
+    streams.close(Duration::from_secs(60)).unwrap();
+}
+
+#[test]
+fn scale_out_and_graceful_hand_over_keep_counts_exact() {
+    let broker = tansu_with_topics();
+    let b = broker.bootstrap();
+    let input = rides(40_000, 3);
+    let (first, second) = input.split_at(20_000);
+    let (dir_a, dir_b) = (temp_state_dir("scale-a"), temp_state_dir("scale-b"));
+    produce_all(&b, INPUT, first).unwrap();
+    let mut a = start("scale", &b, &dir_a, &[]);
+    await_counts(&b, &reference(first), Duration::from_secs(60));
+    // B joins: tasks move and restore from the changelogs.
+    let mut c = config("scale", &b, &dir_b);
+    c.set("commit.interval.ms", "200");
+    let mut bb = KafkaStreams::new(count_topology(), c).unwrap();
+    bb.start().unwrap();
+    produce_all(&b, INPUT, second).unwrap();
+    assert!(bb.wait_for_state(KafkaStreamsState::Running, Duration::from_secs(60)));
+    // A leaves gracefully: it commits everything; B takes over all tasks.
+    a.close(Duration::from_secs(60)).unwrap();
+    await_counts(&b, &reference(&input), Duration::from_secs(120));
+    bb.close(Duration::from_secs(60)).unwrap();
+}
+
+#[test]
+fn two_stream_threads_give_the_same_counts() {
+    let broker = tansu_with_topics();
+    let b = broker.bootstrap();
+    let input = rides(30_000, 5);
+    produce_all(&b, INPUT, &input).unwrap();
+    let dir = temp_state_dir("threads");
+    let mut streams = start("threads", &b, &dir, &[("num.stream.threads", "2")]);
+    await_counts(&b, &reference(&input), Duration::from_secs(120));
+    streams.close(Duration::from_secs(60)).unwrap();
+}
+
+#[test]
+fn restart_restores_state_from_checkpoint_and_from_the_changelog() {
+    let broker = tansu_with_topics();
+    let b = broker.bootstrap();
+    let input = rides(30_000, 9);
+    let (one, rest) = input.split_at(10_000);
+    let (two, three) = rest.split_at(10_000);
+    let dir = temp_state_dir("restart");
+    produce_all(&b, INPUT, one).unwrap();
+    let mut s = start("restart", &b, &dir, &[]);
+    await_counts(&b, &reference(one), Duration::from_secs(60));
+    s.close(Duration::from_secs(60)).unwrap();
+    drop(s);
+    // Same state directory: stores reopen at their checkpoints.
+    produce_all(&b, INPUT, two).unwrap();
+    let mut s = start("restart", &b, &dir, &[]);
+    await_counts(&b, &reference(&input[..20_000]), Duration::from_secs(60));
+    s.close(Duration::from_secs(60)).unwrap();
+    drop(s);
+    // State directory gone: everything comes back from the changelogs.
+    std::fs::remove_dir_all(&dir).unwrap();
+    produce_all(&b, INPUT, three).unwrap();
+    let mut s = start("restart", &b, &dir, &[]);
+    await_counts(&b, &reference(&input), Duration::from_secs(60));
+    s.close(Duration::from_secs(60)).unwrap();
+}
