@@ -229,3 +229,128 @@ fn restart_restores_state_from_checkpoint_and_from_the_changelog() {
     await_counts(&b, &reference(&input), Duration::from_secs(60));
     s.close(Duration::from_secs(60)).unwrap();
 }
+
+/// The `ride-count-by-location` example binary, built by `cargo test --workspace`.
+fn app_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = dir.join("ride-count-by-location");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p streams-examples` (make test does)",
+        bin.display()
+    );
+    bin
+}
+
+fn spawn_app(bootstrap: &str, state_dir: &Path) -> std::process::Child {
+    std::process::Command::new(app_binary())
+        .args([
+            "--bootstrap-servers",
+            bootstrap,
+            "--application-id",
+            "crash",
+            "--input",
+            INPUT,
+            "--output",
+            OUTPUT,
+        ])
+        .args(["--commit-interval-ms", "200", "--state-dir"])
+        .arg(state_dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Reads the output until every key has at least its reference count (at-least-once: counts
+/// may exceed it after a crash, never fall short).
+fn await_at_least(
+    bootstrap: &str,
+    expected: &BTreeMap<String, i64>,
+    timeout: Duration,
+) -> BTreeMap<String, i64> {
+    let consumer: BaseConsumer = client_config(bootstrap)
+        .set("enable.auto.commit", "false")
+        .set("group.id", "e2e-crash-reader")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition_offset(OUTPUT, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut latest: BTreeMap<String, i64> = BTreeMap::new();
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
+            let bytes: [u8; 8] = m.payload().unwrap().try_into().unwrap();
+            latest.insert(key, i64::from_be_bytes(bytes));
+            if expected
+                .iter()
+                .all(|(k, v)| latest.get(k).is_some_and(|n| n >= v))
+            {
+                return latest;
+            }
+        }
+    }
+    let short: Vec<_> = expected
+        .iter()
+        .filter(|(k, v)| latest.get(*k).is_none_or(|n| n < *v))
+        .take(10)
+        .map(|(k, v)| format!("{k}: expected >= {v}, got {:?}", latest.get(k)))
+        .collect();
+    panic!("counts incomplete after {timeout:?}: {short:?}");
+}
+
+/// `n` records of the course's real rides (cycling through `data/rides.csv`, rotated by
+/// `shift`), keyed by pickup location, as JSON `Ride`s: what the example application reads.
+fn course_rides(n: usize, shift: usize) -> Vec<ProducerRecord> {
+    let rides =
+        streams_examples::load_rides(&streams_examples::data_dir().join("rides.csv")).unwrap();
+    (0..n)
+        .map(|i| {
+            let ride = &rides[(i + shift) % rides.len()];
+            (
+                Some(ride.pickup_location_key().into_bytes()),
+                Some(serde_json::to_vec(ride).unwrap()),
+                1_593_561_600_000 + i as i64 * 100,
+            )
+        })
+        .collect()
+}
+
+fn crash_case(wipe_state: bool) {
+    let broker = tansu_with_topics();
+    let b = broker.bootstrap();
+    let input = course_rides(60_000, if wipe_state { 17 } else { 13 });
+    let (first, second) = input.split_at(30_000);
+    produce_all(&b, INPUT, first).unwrap();
+    let dir = temp_state_dir(if wipe_state { "crash-wipe" } else { "crash" });
+    let mut app = spawn_app(&b, &dir);
+    // Wait until it is well into the input, then kill it without warning.
+    let half: BTreeMap<String, i64> = reference(&first[..10_000]);
+    await_at_least(&b, &half, Duration::from_secs(60));
+    app.kill().unwrap(); // SIGKILL
+    app.wait().unwrap();
+    if wipe_state {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    produce_all(&b, INPUT, second).unwrap();
+    let mut app = spawn_app(&b, &dir);
+    let got = await_at_least(&b, &reference(&input), Duration::from_secs(120));
+    let _ = app.kill();
+    let _ = app.wait();
+    assert_eq!(got.len(), reference(&input).len(), "every key is present");
+}
+
+#[test]
+fn crash_and_restart_lose_nothing() {
+    crash_case(false);
+}
+
+#[test]
+fn crash_and_restart_with_the_state_directory_deleted_lose_nothing() {
+    crash_case(true);
+}
