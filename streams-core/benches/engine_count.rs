@@ -12,7 +12,7 @@
 //! output topic is drained after each batch. Values are passed through as bytes (the count
 //! does not read them), so this measures the engine, the store and the cache, not JSON.
 //!
-//! Run: `cargo bench -p streams-core --bench engine_count`; `RIDES=100000` for a quick check.
+//! Run: `cargo bench -p streams-core --no-default-features --bench engine_count`; `RIDES=100000` for a quick check.
 
 mod common;
 

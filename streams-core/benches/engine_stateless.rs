@@ -14,7 +14,7 @@
 //! `engine_stream_filter_mapvalues_to − json_parse_and_serialize_summary` is the engine's own
 //! cost per record. See `docs/benchmarks.md`.
 //!
-//! Run: `cargo bench -p streams-core --bench engine_stateless`. `RIDES=100000` runs on fewer
+//! Run: `cargo bench -p streams-core --no-default-features --bench engine_stateless`. `RIDES=100000` runs on fewer
 //! rides (for a quick check).
 
 use std::hint::black_box;

@@ -9,7 +9,7 @@
 //! Same feeding as `engine_count`: 10,000 records per `process_queued` (one commit), output
 //! drained after each batch, values passed through as bytes.
 //!
-//! Run: `cargo bench -p streams-core --bench engine_window`; `RIDES=100000` for a quick check.
+//! Run: `cargo bench -p streams-core --no-default-features --bench engine_window`; `RIDES=100000` for a quick check.
 
 mod common;
 

@@ -9,7 +9,7 @@
 //!
 //! Criterion's `thrpt` is the restore rate in records/s. Goal: ≥ 1M records/s into RocksDB.
 //!
-//! Run: `cargo bench -p streams-core --bench store_restore`. `ENTRIES=100000` restores fewer
+//! Run: `cargo bench -p streams-core --no-default-features --bench store_restore`. `ENTRIES=100000` restores fewer
 //! records (for a quick check).
 
 use std::path::PathBuf;
