@@ -354,3 +354,39 @@ fn crash_and_restart_lose_nothing() {
 fn crash_and_restart_with_the_state_directory_deleted_lose_nothing() {
     crash_case(true);
 }
+
+#[test]
+fn a_broker_down_for_a_while_on_the_embedded_cluster_loses_nothing() {
+    let dir = temp_state_dir("broker-down");
+    let c = StreamsConfig::new("broker-down")
+        .with("state.dir", dir.to_string_lossy().as_ref())
+        .with("commit.interval.ms", "200");
+    let mut streams = KafkaStreams::new(count_topology(), c).unwrap();
+    let b = streams.bootstrap_servers().to_string();
+    {
+        let cluster = streams.embedded_cluster().unwrap();
+        cluster.create_topic(INPUT, PARTITIONS).unwrap();
+        cluster.create_topic(OUTPUT, PARTITIONS).unwrap();
+    }
+    let input = rides(20_000, 21);
+    let (first, second) = input.split_at(10_000);
+    produce_all(&b, INPUT, first).unwrap();
+    streams.start().unwrap();
+    await_counts(&b, &reference(first), Duration::from_secs(60));
+    // The only broker goes away for 3 s: produce, fetch and commits fail meanwhile.
+    streams
+        .embedded_cluster()
+        .unwrap()
+        .set_broker_up(1, false)
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3)); // the fault's duration, not a synchronisation
+    streams
+        .embedded_cluster()
+        .unwrap()
+        .set_broker_up(1, true)
+        .unwrap();
+    produce_all(&b, INPUT, second).unwrap();
+    await_counts(&b, &reference(&input), Duration::from_secs(120));
+    assert_ne!(streams.state(), KafkaStreamsState::Error);
+    streams.close(Duration::from_secs(60)).unwrap();
+}

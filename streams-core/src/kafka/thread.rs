@@ -37,6 +37,8 @@ const MAX_POLL_RECORDS: usize = 2_000;
 const MAX_PROCESS_PER_TASK: usize = 2_000;
 /// Changelog records applied per store per restore step.
 const RESTORE_BATCH: usize = 10_000;
+/// How long offset commits may keep failing before the thread gives up.
+const COMMIT_GIVE_UP: Duration = Duration::from_secs(120);
 /// How long a commit waits for the producer to have every record acknowledged.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -264,6 +266,8 @@ struct ThreadState {
     /// An assignment arrived since the last revocation.
     assigned: bool,
     last_commit: Instant,
+    /// The last successful offset commit (or the thread's start).
+    last_offsets_commit: Instant,
     started: Instant,
 }
 
@@ -324,6 +328,7 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
         fatal: None,
         assigned: false,
         last_commit: Instant::now(),
+        last_offsets_commit: Instant::now(),
         started: Instant::now(),
     }));
     CURRENT.with(|c| *c.borrow_mut() = Some(state.clone()));
@@ -795,9 +800,21 @@ impl ThreadState {
             }
         }
         if offsets.count() > 0 {
-            consumer
-                .commit(&offsets, CommitMode::Sync)
-                .map_err(|e| StreamsError::broker("commit input offsets", e))?;
+            match consumer.commit(&offsets, CommitMode::Sync) {
+                Ok(()) => self.last_offsets_commit = Instant::now(),
+                // A failed offset commit loses nothing (the records are processed again after a
+                // restart: at-least-once), so it is retried at the next commit; only a cluster
+                // that refuses commits for `COMMIT_GIVE_UP` stops the thread.
+                Err(e) if self.last_offsets_commit.elapsed() < COMMIT_GIVE_UP => {
+                    tracing::warn!(thread = self.setup.index, error = %e, "offset commit failed; retrying at the next commit");
+                }
+                Err(e) => {
+                    return Err(StreamsError::broker(
+                        format!("commit input offsets (failing for {COMMIT_GIVE_UP:?})"),
+                        e,
+                    ))
+                }
+            }
         }
         for (id, entry) in self.tasks.iter_mut() {
             if !matches!(entry.phase, Phase::Running) || entry.persistent.is_empty() {
