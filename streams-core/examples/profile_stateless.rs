@@ -1,5 +1,5 @@
 //! Profiling harness for the stateless engine path measured by `benches/engine_stateless.rs`
-//! (the ride generator and topologies are copies of the benchmark's).
+//! (the ride generator is `benches/common`, shared with the benchmarks; the topologies are the benchmark's).
 //!
 //! ```text
 //! cargo build --release -p streams-core --example profile_stateless
@@ -19,6 +19,10 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use common::{generate, Ride};
 use serde::{Deserialize, Serialize};
 use streams_core::{
     BytesSerde, Consumed, Json, Produced, StreamsBuilder, StreamsConfig, StringSerde,
@@ -57,33 +61,6 @@ static GLOBAL: Counting = Counting;
 /// Records between two drains of the output topic.
 const DRAIN_EVERY: usize = 10_000;
 
-/// One NYC yellow-taxi trip, with the field names of the TLC trip records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Ride {
-    #[serde(rename = "VendorID")]
-    vendor_id: u8,
-    tpep_pickup_datetime: String,
-    tpep_dropoff_datetime: String,
-    passenger_count: u8,
-    trip_distance: f64,
-    #[serde(rename = "RatecodeID")]
-    ratecode_id: u8,
-    store_and_fwd_flag: String,
-    #[serde(rename = "PULocationID")]
-    pu_location_id: u16,
-    #[serde(rename = "DOLocationID")]
-    do_location_id: u16,
-    payment_type: u8,
-    fare_amount: f64,
-    extra: f64,
-    mta_tax: f64,
-    tip_amount: f64,
-    tolls_amount: f64,
-    improvement_surcharge: f64,
-    total_amount: f64,
-    congestion_surcharge: f64,
-}
-
 /// What the topology writes per ride.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Summary {
@@ -102,127 +79,6 @@ fn summarize(r: Ride) -> Summary {
         total: r.total_amount,
         tip: r.tip_amount,
     }
-}
-
-/// A 64-bit LCG (Knuth's MMIX constants); the high bits are good enough for test data.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next_u32(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 32) as u32
-    }
-    fn below(&mut self, n: u32) -> u32 {
-        self.next_u32() % n
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        f64::from(self.next_u32()) / 4_294_967_296.0
-    }
-}
-
-/// Busy Manhattan zones: 70% of pickups.
-const HOT_ZONES: [u16; 20] = [
-    237, 161, 236, 162, 230, 186, 142, 48, 170, 163, 234, 79, 239, 107, 68, 141, 263, 140, 132, 138,
-];
-
-/// 2020-07-01T00:00:00Z in epoch ms.
-const JULY_2020_MS: i64 = 1_593_561_600_000;
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
-/// `2020-07-DD HH:MM:SS` for seconds since 2020-07-01 00:00:00 (stays within July).
-fn july_datetime(secs: i64) -> String {
-    let day = 1 + secs / 86_400;
-    assert!(day <= 31, "ride times must stay within July");
-    let s = secs % 86_400;
-    format!(
-        "2020-07-{day:02} {:02}:{:02}:{:02}",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
-}
-
-fn zone(rng: &mut Lcg) -> u16 {
-    if rng.below(10) < 7 {
-        HOT_ZONES[rng.below(HOT_ZONES.len() as u32) as usize]
-    } else {
-        1 + rng.below(265) as u16
-    }
-}
-
-/// `n` rides with non-decreasing pickup times (on average one per second), deterministic.
-/// Returns (key bytes = PULocationID, serialized ride, record timestamp in ms).
-fn generate(n: usize) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
-    let mut rng = Lcg(0x5EED_2020_0701);
-    let mut secs = 0_i64;
-    (0..n)
-        .map(|_| {
-            secs += i64::from(rng.below(3));
-            let duration = 120 + i64::from(rng.below(2400));
-            let trip_distance = if rng.below(50) == 0 {
-                0.0
-            } else {
-                round2(0.3 + 15.0 * rng.unit() * rng.unit())
-            };
-            let payment_type = match rng.below(100) {
-                0..=69 => 1,
-                70..=97 => 2,
-                98 => 3,
-                _ => 4,
-            };
-            let fare_amount = round2(2.5 + 2.5 * trip_distance + duration as f64 / 60.0 * 0.5);
-            let extra = [0.0, 0.5, 1.0, 2.5][rng.below(4) as usize];
-            let tip_amount = if payment_type == 1 {
-                round2(fare_amount * 0.3 * rng.unit())
-            } else {
-                0.0
-            };
-            let tolls_amount = if rng.below(20) == 0 { 6.12 } else { 0.0 };
-            let congestion_surcharge = if rng.below(10) == 0 { 0.0 } else { 2.5 };
-            let ride = Ride {
-                vendor_id: 1 + rng.below(2) as u8,
-                tpep_pickup_datetime: july_datetime(secs),
-                tpep_dropoff_datetime: july_datetime(secs + duration),
-                passenger_count: [1, 1, 1, 1, 1, 2, 2, 3, 5, 6][rng.below(10) as usize],
-                trip_distance,
-                ratecode_id: if rng.below(20) == 0 {
-                    2 + rng.below(4) as u8
-                } else {
-                    1
-                },
-                store_and_fwd_flag: if rng.below(100) == 0 { "Y" } else { "N" }.to_string(),
-                pu_location_id: zone(&mut rng),
-                do_location_id: zone(&mut rng),
-                payment_type,
-                fare_amount,
-                extra,
-                mta_tax: 0.5,
-                tip_amount,
-                tolls_amount,
-                improvement_surcharge: 0.3,
-                total_amount: round2(
-                    fare_amount
-                        + extra
-                        + 0.5
-                        + tip_amount
-                        + tolls_amount
-                        + 0.3
-                        + congestion_surcharge,
-                ),
-                congestion_surcharge,
-            };
-            let key = ride.pu_location_id.to_string().into_bytes();
-            let value = serde_json::to_vec(&ride).expect("serialize ride");
-            (key, value, JULY_2020_MS + secs * 1000)
-        })
-        .collect()
 }
 
 /// `stream → filter → map_values → to`, the topology of the engine benchmarks.
