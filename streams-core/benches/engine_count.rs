@@ -16,7 +16,6 @@
 
 mod common;
 
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{
@@ -48,22 +47,6 @@ fn driver(cache: bool, in_memory: bool, dir: &std::path::Path) -> TopologyTestDr
     TopologyTestDriver::new(builder.build().expect("topology"), config).expect("driver")
 }
 
-/// Pipes every ride in batches; returns the number of results read back.
-fn run(driver: &TopologyTestDriver, rides: &[(Vec<u8>, Vec<u8>, i64)]) -> usize {
-    let out = driver.output_topic("counts", BytesSerde, BytesSerde);
-    let mut read = 0;
-    for chunk in rides.chunks(BATCH) {
-        for (key, value, ts) in chunk {
-            driver
-                .enqueue_raw("rides", Some(key), Some(value), *ts)
-                .expect("enqueue");
-        }
-        driver.process_queued().expect("process");
-        read += black_box(out.read_records_to_list().expect("drain")).len();
-    }
-    read
-}
-
 fn engine_count(c: &mut Criterion) {
     let n: usize = std::env::var("RIDES")
         .ok()
@@ -93,7 +76,7 @@ fn engine_count(c: &mut Criterion) {
                             .join(format!("bench-count-{}-{name}-{i}", std::process::id()));
                         let d = driver(cache, in_memory, &dir);
                         let start = Instant::now();
-                        let read = run(&d, &rides);
+                        let read = common::run_batched(&d, "counts", &rides, BATCH);
                         total += start.elapsed();
                         assert!(read > 0 && read <= n, "results read back: {read}");
                         drop(d);

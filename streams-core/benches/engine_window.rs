@@ -13,7 +13,6 @@
 
 mod common;
 
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{
@@ -51,21 +50,6 @@ fn driver(cache: bool, dir: &std::path::Path) -> TopologyTestDriver {
     TopologyTestDriver::new(builder.build().expect("topology"), config).expect("driver")
 }
 
-fn run(driver: &TopologyTestDriver, rides: &[(Vec<u8>, Vec<u8>, i64)]) -> usize {
-    let out = driver.output_topic("counts", BytesSerde, BytesSerde);
-    let mut read = 0;
-    for chunk in rides.chunks(BATCH) {
-        for (key, value, ts) in chunk {
-            driver
-                .enqueue_raw("rides", Some(key), Some(value), *ts)
-                .expect("enqueue");
-        }
-        driver.process_queued().expect("process");
-        read += black_box(out.read_records_to_list().expect("drain")).len();
-    }
-    read
-}
-
 fn engine_window(c: &mut Criterion) {
     let n: usize = std::env::var("RIDES")
         .ok()
@@ -91,7 +75,7 @@ fn engine_window(c: &mut Criterion) {
                         .join(format!("bench-window-{}-{name}-{i}", std::process::id()));
                     let d = driver(cache, &dir);
                     let start = Instant::now();
-                    let read = run(&d, &rides);
+                    let read = common::run_batched(&d, "counts", &rides, BATCH);
                     total += start.elapsed();
                     assert!(read > 0 && read <= n, "results read back: {read}");
                     drop(d);

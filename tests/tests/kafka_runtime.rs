@@ -73,9 +73,15 @@ fn config(app: &str, bootstrap: &str, state_dir: &Path) -> StreamsConfig {
         .with("commit.interval.ms", "200")
 }
 
-/// Reads the output topic from the beginning until every key's latest count equals
-/// `expected`, or fails after `timeout` with what differs.
-fn await_counts(bootstrap: &str, expected: &BTreeMap<String, i64>, timeout: Duration) {
+/// Reads the output topic from the beginning, keeping each key's latest count, until
+/// `done(latest)` holds; fails after `timeout` listing up to ten keys where `ok(expected,
+/// got)` does not hold.
+fn read_counts_until(
+    bootstrap: &str,
+    expected: &BTreeMap<String, i64>,
+    timeout: Duration,
+    ok: fn(i64, Option<&i64>) -> bool,
+) -> BTreeMap<String, i64> {
     let consumer: BaseConsumer = client_config(bootstrap)
         .set("enable.auto.commit", "false")
         .set("group.id", "e2e-count-reader")
@@ -97,21 +103,27 @@ fn await_counts(bootstrap: &str, expected: &BTreeMap<String, i64>, timeout: Dura
                 .try_into()
                 .unwrap_or_else(|_| panic!("count for key {key} is not an i64: {payload:?}"));
             latest.insert(key, i64::from_be_bytes(bytes));
-            if &latest == expected {
-                return;
+            if expected.iter().all(|(k, v)| ok(*v, latest.get(k))) {
+                return latest;
             }
         }
     }
     let wrong: Vec<_> = expected
         .iter()
-        .filter(|(k, v)| latest.get(*k) != Some(v))
+        .filter(|(k, v)| !ok(**v, latest.get(*k)))
         .take(10)
         .map(|(k, v)| format!("{k}: expected {v}, got {:?}", latest.get(k)))
         .collect();
-    panic!(
-        "counts not complete after {timeout:?}: {} of {} keys right; first differences: {wrong:?}",
-        expected.len() - wrong.len(),
-        expected.len()
+    panic!("counts not complete after {timeout:?}; first differences: {wrong:?}");
+}
+
+/// Waits until every key's latest count equals `expected` exactly.
+fn await_counts(bootstrap: &str, expected: &BTreeMap<String, i64>, timeout: Duration) {
+    let latest = read_counts_until(bootstrap, expected, timeout, |want, got| got == Some(&want));
+    assert_eq!(
+        latest.len(),
+        expected.len(),
+        "no key beyond the expected ones"
     );
 }
 
@@ -262,46 +274,16 @@ fn spawn_app(bootstrap: &str, state_dir: &Path) -> std::process::Child {
         .unwrap()
 }
 
-/// Reads the output until every key has at least its reference count (at-least-once: counts
-/// may exceed it after a crash, never fall short).
+/// Waits until every key has at least its reference count (at-least-once: counts may exceed
+/// it after a crash, never fall short).
 fn await_at_least(
     bootstrap: &str,
     expected: &BTreeMap<String, i64>,
     timeout: Duration,
 ) -> BTreeMap<String, i64> {
-    let consumer: BaseConsumer = client_config(bootstrap)
-        .set("enable.auto.commit", "false")
-        .set("group.id", "e2e-crash-reader")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(OUTPUT, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
-    let mut latest: BTreeMap<String, i64> = BTreeMap::new();
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
-            let bytes: [u8; 8] = m.payload().unwrap().try_into().unwrap();
-            latest.insert(key, i64::from_be_bytes(bytes));
-            if expected
-                .iter()
-                .all(|(k, v)| latest.get(k).is_some_and(|n| n >= v))
-            {
-                return latest;
-            }
-        }
-    }
-    let short: Vec<_> = expected
-        .iter()
-        .filter(|(k, v)| latest.get(*k).is_none_or(|n| n < *v))
-        .take(10)
-        .map(|(k, v)| format!("{k}: expected >= {v}, got {:?}", latest.get(k)))
-        .collect();
-    panic!("counts incomplete after {timeout:?}: {short:?}");
+    read_counts_until(bootstrap, expected, timeout, |want, got| {
+        got.is_some_and(|n| *n >= want)
+    })
 }
 
 /// `n` records of the course's real rides (cycling through `data/rides.csv`, rotated by

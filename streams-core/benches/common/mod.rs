@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each benchmark uses a part
 
 use serde::{Deserialize, Serialize};
+use streams_core::{BytesSerde, TopologyTestDriver};
 
 /// One NYC yellow-taxi trip, with the field names of the TLC trip records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,4 +151,27 @@ pub fn generate(n: usize) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
             (key, value, JULY_2020_MS + secs * 1000)
         })
         .collect()
+}
+
+/// Feeds `rides` into topic `rides` of `driver` as the consumer would hand them over: `batch`
+/// records per `process_queued` (one commit each), draining topic `out` after each batch.
+/// Returns the number of records read back.
+pub fn run_batched(
+    driver: &TopologyTestDriver,
+    out: &str,
+    rides: &[(Vec<u8>, Vec<u8>, i64)],
+    batch: usize,
+) -> usize {
+    let out = driver.output_topic(out, BytesSerde, BytesSerde);
+    let mut read = 0;
+    for chunk in rides.chunks(batch) {
+        for (key, value, ts) in chunk {
+            driver
+                .enqueue_raw("rides", Some(key), Some(value), *ts)
+                .expect("enqueue");
+        }
+        driver.process_queued().expect("process");
+        read += std::hint::black_box(out.read_records_to_list().expect("drain")).len();
+    }
+    read
 }

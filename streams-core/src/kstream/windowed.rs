@@ -522,7 +522,8 @@ struct WindowAggregate<K, V, VA> {
 }
 
 impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
-    /// Adds the record to one window and writes (and maybe forwards) the result.
+    /// Writes one window's new aggregate and, without caching, forwards it with `old`, the
+    /// aggregate it replaces (already read by the caller: no second store read).
     #[allow(clippy::too_many_arguments)]
     fn update(
         store: &WindowStore<K, VA>,
@@ -530,14 +531,10 @@ impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
         r: &Record<K, V>,
         window: Window,
         new: VA,
+        old: Option<VA>,
         timestamp: i64,
     ) -> Result<()> {
         let key = Windowed::new(r.key.clone(), window);
-        let old = if store.kv().caching() {
-            None
-        } else {
-            store.kv().get(&key)?
-        };
         let row = Record {
             key,
             value: (),
@@ -575,8 +572,21 @@ impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
                 Some((v, ts)) => (Some(v), ts),
                 None => (None, i64::MIN),
             };
+            let forwarded_old = if store.kv().caching() {
+                None
+            } else {
+                old.clone()
+            };
             let new = (self.agg)(&r.key, r.value.clone(), old);
-            Self::update(store, ctx, &r, window, new, r.timestamp.max(old_ts))?;
+            Self::update(
+                store,
+                ctx,
+                &r,
+                window,
+                new,
+                forwarded_old,
+                r.timestamp.max(old_ts),
+            )?;
         }
         Ok(())
     }
@@ -640,8 +650,13 @@ impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
                         Some((v, t)) => (Some(v), t),
                         None => (None, i64::MIN),
                     };
+                    let forwarded_old = if store.kv().caching() {
+                        None
+                    } else {
+                        old.clone()
+                    };
                     let new = (self.agg)(&r.key, r.value.clone(), old);
-                    Self::update(store, ctx, &r, w, new, ts.max(old_ts))?;
+                    Self::update(store, ctx, &r, w, new, forwarded_old, ts.max(old_ts))?;
                 }
                 SlidingStep::Create { window, seed } => {
                     if windows.is_window_closed(&window, self.observed) {
@@ -654,11 +669,12 @@ impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
                         }
                     };
                     let new = (self.agg)(&r.key, r.value.clone(), base);
-                    Self::update(store, ctx, &r, window, new, ts)?;
+                    // The plan creates windows that do not exist: nothing is replaced.
+                    Self::update(store, ctx, &r, window, new, None, ts)?;
                 }
                 SlidingStep::CopyToRight { window, from } => {
                     if let Some((v, t)) = snapshot.get(&from.start) {
-                        Self::update(store, ctx, &r, window, v.clone(), *t)?;
+                        Self::update(store, ctx, &r, window, v.clone(), None, *t)?;
                     }
                 }
             }
