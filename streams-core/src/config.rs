@@ -307,9 +307,15 @@ impl StreamsConfig {
         }
     }
 
-    /// `commit.interval.ms` (default 30 s, as Kafka Streams under at-least-once).
+    /// `commit.interval.ms`; as in Kafka Streams the default is 30 s under at-least-once and
+    /// 100 ms under exactly-once (results become visible to `read_committed` readers only when
+    /// their transaction commits).
     pub fn commit_interval(&self) -> Result<Duration> {
-        self.millis(COMMIT_INTERVAL_MS, 30_000)
+        let default = match self.processing_guarantee()? {
+            ProcessingGuarantee::AtLeastOnce => 30_000,
+            ProcessingGuarantee::ExactlyOnceV2 => 100,
+        };
+        self.millis(COMMIT_INTERVAL_MS, default)
     }
 
     fn millis(&self, key: &str, default: u64) -> Result<Duration> {

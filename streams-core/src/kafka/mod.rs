@@ -172,12 +172,7 @@ impl KafkaStreams {
     /// `bootstrap.servers` is given. Nothing connects to the cluster until [`Self::start`].
     pub fn new(topology: Topology, config: StreamsConfig) -> Result<KafkaStreams> {
         config.validate()?;
-        if config.processing_guarantee()? == ProcessingGuarantee::ExactlyOnceV2 {
-            return Err(StreamsError::config(
-                crate::config::PROCESSING_GUARANTEE,
-                "exactly_once_v2 is not implemented yet; use at_least_once",
-            ));
-        }
+        let exactly_once = config.processing_guarantee()? == ProcessingGuarantee::ExactlyOnceV2;
         let plan = Arc::new(topology.plan()?);
         let (bootstrap, embedded) = match config.bootstrap_servers() {
             Some(b) => (b.to_string(), None),
@@ -185,6 +180,13 @@ impl KafkaStreams {
                 let cluster = EmbeddedCluster::start(1)?;
                 let b = cluster.bootstrap_servers().to_string();
                 tracing::info!(bootstrap = %b, "started the embedded Kafka cluster (librdkafka mock)");
+                if exactly_once {
+                    tracing::warn!(
+                        "exactly_once_v2 on the embedded mock cluster: it runs transactions but \
+                         does not apply offsets sent in them nor hide aborted records, so a \
+                         restart reprocesses input; use a real Kafka cluster for exactly-once"
+                    );
+                }
                 (b, Some(cluster))
             }
         };
@@ -280,6 +282,8 @@ impl KafkaStreams {
         }
         let app = self.config.application_id().to_string();
         let threads = self.config.num_stream_threads()?;
+        let exactly_once =
+            self.config.processing_guarantee()? == ProcessingGuarantee::ExactlyOnceV2;
 
         // Consumer settings every thread shares; user `consumer.*` keys override them.
         let mut consumer = ClientConfig::new();
@@ -293,6 +297,9 @@ impl KafkaStreams {
             .set("heartbeat.interval.ms", "500")
             .set("fetch.queue.backoff.ms", "10")
             .set("log_level", "4");
+        if exactly_once {
+            consumer.set("isolation.level", "read_committed");
+        }
         for (k, v) in self.config.client_properties("consumer") {
             consumer.set(k, v);
         }
@@ -377,6 +384,17 @@ impl KafkaStreams {
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
             .set("fetch.queue.backoff.ms", "10");
+        if exactly_once {
+            // Restore committed data only: the changelog tail of an aborted transaction is not
+            // state.
+            restore.set("isolation.level", "read_committed");
+        }
+        let state_dir = state_root.join(&app);
+        let process_id = if exactly_once {
+            process_id(&state_dir)?
+        } else {
+            String::new()
+        };
         {
             let mut inner = self.shared.lock();
             inner.phases = vec![ThreadPhase::Starting; threads];
@@ -390,6 +408,15 @@ impl KafkaStreams {
                 .set("acks", "all")
                 .set("linger.ms", "5")
                 .set("partitioner", "murmur2_random");
+            if exactly_once {
+                // One transactional producer per thread (EOS v2). The id survives restarts of
+                // the process (the process id is kept in the state directory), so a restarted
+                // instance fences its predecessor's producer and aborts its open transaction.
+                producer
+                    .set("enable.idempotence", "true")
+                    .set("transactional.id", format!("{app}-{process_id}-{index}"))
+                    .set("transaction.timeout.ms", "10000");
+            }
             for (k, v) in self.config.client_properties("producer") {
                 producer.set(k, v);
             }
@@ -400,10 +427,11 @@ impl KafkaStreams {
                 application_id: app.clone(),
                 plan: self.plan.clone(),
                 task_config,
-                state_dir: state_root.join(&app),
+                state_dir: state_dir.clone(),
                 cache_max_bytes: self.config.cache_max_bytes()? / threads,
                 rocksdb_memory_bytes: self.config.rocksdb_total_memory_bytes()?,
                 commit_interval: self.config.commit_interval()?,
+                exactly_once,
                 buffered_per_partition: self.config.buffered_records_per_partition()?,
                 consumer: c,
                 producer,
@@ -488,4 +516,52 @@ impl Drop for KafkaStreams {
             }
         }
     }
+}
+
+/// The process id of this instance, kept in `<state.dir>/<application.id>/` so that it survives
+/// restarts (Kafka Streams keeps it in `kafka-streams-process-metadata` for the same reason): the
+/// transactional ids derive from it.
+fn process_id(state_dir: &std::path::Path) -> Result<String> {
+    use std::hash::{BuildHasher, Hasher};
+    let path = state_dir.join("kafka-streams-process-metadata");
+    let io = |action: &str, source: std::io::Error| StreamsError::StateIo {
+        action: action.into(),
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let id = text.trim();
+            if !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                return Ok(id.to_string());
+            }
+            tracing::warn!(path = %path.display(), "unreadable process id; writing a new one");
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("read the process id", e)),
+    }
+    // 128 random bits: `RandomState` is seeded from the operating system's random source.
+    let mut bits = [0u64; 2];
+    for (i, b) in bits.iter_mut().enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        h.write_u32(std::process::id());
+        *b = h.finish();
+    }
+    let id = format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        bits[0] >> 32,
+        (bits[0] >> 16) & 0xffff,
+        bits[0] & 0xffff,
+        bits[1] >> 48,
+        bits[1] & 0xffff_ffff_ffff
+    );
+    std::fs::create_dir_all(state_dir).map_err(|e| io("create the state directory", e))?;
+    std::fs::write(&path, format!("{id}\n")).map_err(|e| io("write the process id", e))?;
+    Ok(id)
 }

@@ -41,6 +41,8 @@ const RESTORE_BATCH: usize = 10_000;
 const COMMIT_GIVE_UP: Duration = Duration::from_secs(120);
 /// How long a commit waits for the producer to have every record acknowledged.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a transactional call (init, send offsets, commit, abort) may take.
+const TXN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A changelog record read for restoration: key, value, timestamp, offset.
 type RestoredRecord = (Vec<u8>, Option<Vec<u8>>, i64, i64);
@@ -56,6 +58,9 @@ pub(crate) struct ThreadSetup {
     pub cache_max_bytes: usize,
     pub rocksdb_memory_bytes: usize,
     pub commit_interval: Duration,
+    /// `exactly_once_v2`: a transactional producer (its config carries `transactional.id`),
+    /// offsets committed inside the transaction, checkpoints only on a clean close.
+    pub exactly_once: bool,
     pub buffered_per_partition: usize,
     pub consumer: ClientConfig,
     pub producer: ClientConfig,
@@ -287,7 +292,9 @@ pub(crate) fn run(setup: ThreadSetup) {
     }
 }
 
-fn run_inner(setup: ThreadSetup) -> Result<()> {
+/// Creates the thread's producer; under `exactly_once_v2` it initializes transactions (fencing
+/// any earlier producer with the same `transactional.id`) and begins the first transaction.
+fn create_producer(setup: &ThreadSetup) -> Result<Rc<Producer_>> {
     let mut acked = HashMap::new();
     for t in &setup.changelog_topics {
         acked.insert(t.clone(), HashMap::new());
@@ -301,7 +308,19 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
             }),
         })
         .map_err(|e| StreamsError::broker("create the producer", e))?;
-    let producer = Rc::new(producer);
+    if setup.exactly_once {
+        producer.init_transactions(TXN_TIMEOUT).map_err(|e| {
+            StreamsError::broker("initialize the transactional producer (exactly_once_v2)", e)
+        })?;
+        producer
+            .begin_transaction()
+            .map_err(|e| StreamsError::broker("begin a transaction", e))?;
+    }
+    Ok(Rc::new(producer))
+}
+
+fn run_inner(setup: ThreadSetup) -> Result<()> {
+    let producer = create_producer(&setup)?;
     let collector: SharedCollector = Rc::new(RefCell::new(Box::new(ProducerCollector {
         producer: producer.clone(),
         partitions: setup.partition_counts.clone(),
@@ -364,8 +383,8 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
             st.process(&consumer)?;
             st.punctuate_wall_clock()?;
             st.producer.poll(Duration::ZERO);
-            if st.last_commit.elapsed() >= st.setup.commit_interval {
-                st.commit_all(&consumer)?;
+            if st.last_commit.elapsed() >= st.setup.commit_interval && !st.commit_all(&consumer)? {
+                st.rejoin(&consumer)?;
             }
             let phase = if st.assigned
                 && st.pending.is_empty()
@@ -379,8 +398,7 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
         }
         // Graceful: commit everything, close the tasks (stores flushed, checkpoints written).
         let mut st = state.borrow_mut();
-        st.commit_all(&consumer)?;
-        st.close_all()
+        st.commit_and_close(&consumer)
     })();
     shared.set_phase(index, ThreadPhase::PendingShutdown);
     // Leaving the group revokes nothing left to commit: tasks are closed.
@@ -419,8 +437,7 @@ impl ThreadState {
         );
         // Eager protocol: everything is revoked. Commit, then close every task; tasks that come
         // back to this instance restore only the changelog tail past their checkpoint.
-        self.commit_all(consumer)?;
-        self.close_all()?;
+        self.commit_and_close(consumer)?;
         self.pending.clear();
         self.paused.clear();
         self.assigned = false;
@@ -463,7 +480,18 @@ impl ThreadState {
                 continue;
             }
             let mut task = StreamTask::new(self.setup.plan.clone(), sub, p, self.task_env())?;
-            let checkpoint = Checkpoint::read(&task.task_dir().join(".checkpoint"))?;
+            let checkpoint_path = task.task_dir().join(".checkpoint");
+            let checkpoint = Checkpoint::read(&checkpoint_path)?;
+            if self.setup.exactly_once && checkpoint.is_some() {
+                // Under exactly-once the local state may run ahead of the last committed
+                // transaction until the next clean close: without the file, a crash means a
+                // wipe and a restore of committed data only.
+                std::fs::remove_file(&checkpoint_path).map_err(|e| StreamsError::StateIo {
+                    action: "remove the checkpoint (exactly_once_v2)".into(),
+                    path: checkpoint_path.clone(),
+                    source: e,
+                })?;
+            }
             let mut restoring = HashMap::new();
             let mut changelog_ends = BTreeMap::new();
             let mut persistent = BTreeSet::new();
@@ -764,28 +792,34 @@ impl ThreadState {
         Ok(())
     }
 
-    /// The commit protocol: flush caches and stores (changelog records sent), wait until the
-    /// producer has every record acknowledged, commit the input offsets, write checkpoints.
-    fn commit_all(&mut self, consumer: &Consumer_) -> Result<()> {
+    /// Commits, then (when the commit went through) writes checkpoints and closes every task;
+    /// a failed exactly-once commit has closed them dirty already.
+    fn commit_and_close(&mut self, consumer: &Consumer_) -> Result<()> {
+        if self.commit_all(consumer)? {
+            if self.setup.exactly_once {
+                self.write_checkpoints()?;
+            }
+            self.close_all()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The commit protocol. Flush caches and stores (changelog records sent), then
+    /// - at-least-once: wait until the producer has every record acknowledged, commit the input
+    ///   offsets, write checkpoints;
+    /// - exactly-once: add the input offsets to the open transaction and commit it (checkpoints
+    ///   are written on a clean close only).
+    ///
+    /// Returns false when an exactly-once transaction could not commit: it was aborted, the
+    /// tasks were closed dirty (their state is wiped and restored when they come back), and the
+    /// caller rejoins the group so that processing resumes from the committed offsets.
+    fn commit_all(&mut self, consumer: &Consumer_) -> Result<bool> {
         for entry in self.tasks.values_mut() {
             if matches!(entry.phase, Phase::Running) {
                 entry.task.commit()?;
             }
         }
-        self.producer.flush(FLUSH_TIMEOUT).map_err(|e| {
-            StreamsError::broker("flush the producer (wait for acknowledgements)", e)
-        })?;
-        let acked = {
-            let ctx = self.producer.context();
-            let mut st = ctx
-                .state
-                .lock()
-                .map_err(|_| StreamsError::Internal("delivery state poisoned".into()))?;
-            if let Some(why) = st.failed.take() {
-                return Err(StreamsError::broker("deliver records", why));
-            }
-            st.acked.clone()
-        };
         let mut offsets = TopicPartitionList::new();
         for entry in self.tasks.values() {
             if !matches!(entry.phase, Phase::Running) {
@@ -798,6 +832,15 @@ impl ThreadState {
                         .map_err(|e| StreamsError::broker("build the offsets to commit", e))?;
                 }
             }
+        }
+        if self.setup.exactly_once {
+            return self.commit_transaction(consumer, &offsets);
+        }
+        self.producer.flush(FLUSH_TIMEOUT).map_err(|e| {
+            StreamsError::broker("flush the producer (wait for acknowledgements)", e)
+        })?;
+        if let Some(why) = self.take_delivery_failure()? {
+            return Err(StreamsError::broker("deliver records", why));
         }
         if offsets.count() > 0 {
             match consumer.commit(&offsets, CommitMode::Sync) {
@@ -816,8 +859,134 @@ impl ThreadState {
                 }
             }
         }
+        self.write_checkpoints()?;
+        self.last_commit = Instant::now();
+        Ok(true)
+    }
+
+    fn take_delivery_failure(&self) -> Result<Option<String>> {
+        let ctx = self.producer.context();
+        let mut st = ctx
+            .state
+            .lock()
+            .map_err(|_| StreamsError::Internal("delivery state poisoned".into()))?;
+        Ok(st.failed.take())
+    }
+
+    /// Exactly-once: the input offsets join the open transaction, which then commits.
+    fn commit_transaction(
+        &mut self,
+        consumer: &Consumer_,
+        offsets: &TopicPartitionList,
+    ) -> Result<bool> {
+        if let Some(why) = self.take_delivery_failure()? {
+            // librdkafka has made the transaction abortable already; the commit below fails.
+            tracing::warn!(thread = self.setup.index, error = %why, "a record of this transaction was not delivered");
+        }
+        let group = if offsets.count() > 0 {
+            Some(consumer.group_metadata().ok_or_else(|| {
+                StreamsError::broker(
+                    "commit a transaction",
+                    "the consumer has no group metadata (not a group member)",
+                )
+            })?)
+        } else {
+            None
+        };
+        let mut attempt = 0;
+        let result = loop {
+            let r = match &group {
+                Some(g) => self
+                    .producer
+                    .send_offsets_to_transaction(offsets, g, TXN_TIMEOUT)
+                    .and_then(|()| self.producer.commit_transaction(TXN_TIMEOUT)),
+                None => self.producer.commit_transaction(TXN_TIMEOUT),
+            };
+            match r {
+                Err(KafkaError::Transaction(e)) if e.is_retriable() && attempt < 5 => {
+                    attempt += 1;
+                    tracing::warn!(thread = self.setup.index, error = %e, attempt, "transaction commit failed; retrying");
+                }
+                other => break other,
+            }
+        };
+        match result {
+            Ok(()) => {
+                self.producer
+                    .begin_transaction()
+                    .map_err(|e| StreamsError::broker("begin a transaction", e))?;
+                self.note_acked_changelog_offsets()?;
+                self.last_offsets_commit = Instant::now();
+                self.last_commit = Instant::now();
+                Ok(true)
+            }
+            Err(e) => {
+                let fatal = matches!(&e, KafkaError::Transaction(t) if t.is_fatal());
+                tracing::warn!(
+                    thread = self.setup.index,
+                    error = %e,
+                    fatal,
+                    "the transaction could not commit: aborting it, closing the tasks dirty (their state is restored from the changelogs) and rejoining the group"
+                );
+                self.close_dirty_all();
+                let aborted = !fatal
+                    && match self.producer.abort_transaction(TXN_TIMEOUT) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::warn!(thread = self.setup.index, error = %e, "abort failed; replacing the producer");
+                            false
+                        }
+                    };
+                if aborted {
+                    self.producer
+                        .begin_transaction()
+                        .map_err(|e| StreamsError::broker("begin a transaction", e))?;
+                } else {
+                    // Fenced or otherwise fatal: a new producer (same transactional.id) fences
+                    // whatever is left of the old one.
+                    let producer = create_producer(&self.setup)?;
+                    *self.collector.borrow_mut() = Box::new(ProducerCollector {
+                        producer: producer.clone(),
+                        partitions: self.setup.partition_counts.clone(),
+                    });
+                    self.producer = producer;
+                }
+                self.last_commit = Instant::now();
+                Ok(false)
+            }
+        }
+    }
+
+    /// Leaves and rejoins the group: the new assignment restarts every partition at its
+    /// committed offset.
+    fn rejoin(&mut self, consumer: &Consumer_) -> Result<()> {
+        self.pending.clear();
+        self.paused.clear();
+        self.assigned = false;
+        consumer.unsubscribe();
+        let topics: Vec<&str> = self
+            .setup
+            .source_topics
+            .iter()
+            .map(String::as_str)
+            .collect();
+        consumer
+            .subscribe(&topics)
+            .map_err(|e| StreamsError::broker(format!("subscribe to {topics:?} again"), e))
+    }
+
+    /// Moves each running task's changelog end offsets past what the producer has acknowledged.
+    fn note_acked_changelog_offsets(&mut self) -> Result<()> {
+        let acked = {
+            let ctx = self.producer.context();
+            let st = ctx
+                .state
+                .lock()
+                .map_err(|_| StreamsError::Internal("delivery state poisoned".into()))?;
+            st.acked.clone()
+        };
         for (id, entry) in self.tasks.iter_mut() {
-            if !matches!(entry.phase, Phase::Running) || entry.persistent.is_empty() {
+            if !matches!(entry.phase, Phase::Running) {
                 continue;
             }
             for topic in entry.persistent.iter() {
@@ -825,6 +994,17 @@ impl ThreadState {
                     let end = entry.changelog_ends.entry(topic.clone()).or_insert(0);
                     *end = (*end).max(off + 1);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes each running task's checkpoint: its persistent changelogs' end offsets.
+    fn write_checkpoints(&mut self) -> Result<()> {
+        self.note_acked_changelog_offsets()?;
+        for (id, entry) in self.tasks.iter_mut() {
+            if !matches!(entry.phase, Phase::Running) || entry.persistent.is_empty() {
+                continue;
             }
             let checkpoint = Checkpoint {
                 offsets: entry
@@ -840,8 +1020,20 @@ impl ThreadState {
             })?;
             checkpoint.write(&entry.task.task_dir().join(".checkpoint"))?;
         }
-        self.last_commit = Instant::now();
         Ok(())
+    }
+
+    /// Closes every task without committing: cached and uncommitted writes are dropped, stores
+    /// emptied (they have no checkpoint, so they restore from their changelogs when they come
+    /// back).
+    fn close_dirty_all(&mut self) {
+        for (id, mut entry) in std::mem::take(&mut self.tasks) {
+            if let Err(e) = entry.task.close_dirty() {
+                tracing::warn!(task = %id, error = %e, "closing a task dirty failed");
+            }
+        }
+        self.routes.clear();
+        self.unassign_restorers();
     }
 
     fn close_all(&mut self) -> Result<()> {
@@ -852,6 +1044,11 @@ impl ThreadState {
             }
         }
         self.routes.clear();
+        self.unassign_restorers();
+        first.map_or(Ok(()), Err)
+    }
+
+    fn unassign_restorers(&self) {
         for (topic, restorer) in &self.restorers {
             if let Ok(tpl) = restorer.assignment() {
                 if tpl.count() > 0 {
@@ -861,7 +1058,6 @@ impl ThreadState {
                 }
             }
         }
-        first.map_or(Ok(()), Err)
     }
 }
 

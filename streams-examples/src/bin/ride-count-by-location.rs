@@ -39,6 +39,9 @@ struct Cli {
     /// `num.stream.threads`.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// `processing.guarantee`.
+    #[arg(long, default_value = "at_least_once", value_parser = ["at_least_once", "exactly_once_v2"])]
+    processing_guarantee: String,
 }
 
 fn main() -> ExitCode {
@@ -65,7 +68,8 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), StreamsError> {
     let mut config = StreamsConfig::new(&cli.application_id)
         .with("commit.interval.ms", cli.commit_interval_ms.to_string())
-        .with("num.stream.threads", cli.threads.to_string());
+        .with("num.stream.threads", cli.threads.to_string())
+        .with("processing.guarantee", &cli.processing_guarantee);
     if let Some(b) = &cli.bootstrap_servers {
         config.set("bootstrap.servers", b);
     }

@@ -399,6 +399,23 @@ impl StreamTask {
         self.state.stores.get(name).map(|s| &**s)
     }
 
+    /// Closes the task without flushing: cached and unflushed writes are dropped and the
+    /// stores emptied, so that nothing from an aborted transaction survives locally (the task
+    /// restores from its changelogs when it is created again). Idempotent.
+    pub(crate) fn close_dirty(&mut self) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        let mut first_err = None;
+        for store in self.state.stores.values() {
+            if let Err(e) = store.wipe().and_then(|_| store.close()) {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
     /// Closes nodes (in order) and stores. Idempotent.
     pub(crate) fn close(&mut self) -> Result<()> {
         if self.closed {
