@@ -199,6 +199,15 @@ pub enum StreamsError {
         /// The broker's or client's error, with a hint where one helps.
         reason: String,
     },
+    /// An instance of the application answered a stream thread's error with
+    /// `ShutdownApplication`: every instance shuts down.
+    #[error("application shutdown requested by instance `{requested_by}`: {reason}")]
+    ApplicationShutdown {
+        /// The requesting instance's `client.id` prefix and process.
+        requested_by: String,
+        /// The error that made it ask.
+        reason: String,
+    },
     /// The test driver was used in a way it cannot honour (unknown topic, empty output, ...).
     #[error("test driver: {0}")]
     Driver(String),

@@ -36,7 +36,10 @@ pub mod timestamp;
 pub use config::{DeserializationHandler, ProcessingGuarantee, StreamsConfig};
 pub use error::{RecordLocation, RecordPart, Result, SerdeError, StreamsError};
 #[cfg(feature = "kafka")]
-pub use kafka::{EmbeddedCluster, KafkaStreams, KafkaStreamsState};
+pub use kafka::{
+    EmbeddedCluster, KafkaStreams, KafkaStreamsState, StateRestoreListener,
+    StreamThreadExceptionResponse,
+};
 pub use kstream::windows::{
     SessionWindowedSerde, SessionWindows, SlidingWindows, TimeWindowedSerde, TimeWindows, Window,
     Windowed,

@@ -13,8 +13,8 @@ use rdkafka::producer::{BaseProducer, Producer};
 use crate::error::{Result, StreamsError};
 
 /// An in-process Kafka cluster (librdkafka's mock cluster) for demos and tests: produce,
-/// fetch, consumer groups and offset commits work; the Admin API, compaction and transactions
-/// do not. Its address (`bootstrap_servers`) works from other processes too while it lives.
+/// fetch, consumer groups and offset commits work, and faults can be injected; the Admin API,
+/// compaction, `read_committed` and transactional offsets do not. Its address (`bootstrap_servers`) works from other processes too while it lives.
 pub struct EmbeddedCluster {
     handle: *mut rd::rd_kafka_mock_cluster_t,
     bootstrap: String,
@@ -29,6 +29,12 @@ impl std::fmt::Debug for EmbeddedCluster {
             .finish()
     }
 }
+
+// SAFETY: the mock cluster's functions are thread-safe (librdkafka serializes them on the
+// cluster's own thread); the handle is only freed in `Drop`.
+unsafe impl Send for EmbeddedCluster {}
+// SAFETY: as above: every method takes `&self` and calls thread-safe librdkafka functions.
+unsafe impl Sync for EmbeddedCluster {}
 
 impl EmbeddedCluster {
     /// Starts a cluster of `brokers` brokers (1 or 3 are the tested sizes).
@@ -103,6 +109,50 @@ impl EmbeddedCluster {
         } else {
             Err(StreamsError::broker(
                 format!("set broker {broker_id} {}", if up { "up" } else { "down" }),
+                rdkafka::error::RDKafkaErrorCode::from(err),
+            ))
+        }
+    }
+}
+
+impl EmbeddedCluster {
+    /// Makes the next `errors.len()` requests of API `api` (on any broker) fail with these
+    /// errors, in order, for fault-injection tests: `RDKafkaApiKey::Produce` with
+    /// `RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS`, `RDKafkaApiKey::OffsetCommit` with
+    /// `RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE`, and so on.
+    pub fn push_request_errors(
+        &self,
+        api: rdkafka::types::RDKafkaApiKey,
+        errors: &[rdkafka::types::RDKafkaRespErr],
+    ) {
+        // SAFETY: the cluster handle is valid while `self` lives; `errors` outlives the call,
+        // which copies it.
+        unsafe {
+            rd::rd_kafka_mock_push_request_errors_array(
+                self.handle,
+                api as i16,
+                errors.len(),
+                errors.as_ptr(),
+            )
+        }
+    }
+
+    /// Moves consumer group `group`'s coordinator to broker `broker_id` (for clusters started
+    /// with several brokers): members see NOT_COORDINATOR and must find the new one.
+    pub fn set_group_coordinator(&self, group: &str, broker_id: i32) -> Result<()> {
+        let action = || format!("move the coordinator of group `{group}` to broker {broker_id}");
+        let kind = CString::new("group").map_err(|_| StreamsError::broker(action(), "NUL"))?;
+        let key = CString::new(group).map_err(|_| StreamsError::broker(action(), "NUL in name"))?;
+        // SAFETY: the cluster handle is valid while `self` lives; both strings are
+        // NUL-terminated and outlive the call.
+        let err = unsafe {
+            rd::rd_kafka_mock_coordinator_set(self.handle, kind.as_ptr(), key.as_ptr(), broker_id)
+        };
+        if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            Ok(())
+        } else {
+            Err(StreamsError::broker(
+                action(),
                 rdkafka::error::RDKafkaErrorCode::from(err),
             ))
         }

@@ -24,12 +24,13 @@
 //! # Ok::<(), StreamsError>(())
 //! ```
 
+mod control;
 mod embedded;
 mod thread;
 mod topics;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -72,11 +73,93 @@ pub(crate) enum ThreadPhase {
 }
 
 type StateListener = Box<dyn Fn(KafkaStreamsState, KafkaStreamsState) + Send + Sync>;
+type ErrorHandler = Box<dyn Fn(&StreamsError) -> StreamThreadExceptionResponse + Send + Sync>;
+
+/// What to do when a stream thread fails with an error (Kafka Streams'
+/// `StreamsUncaughtExceptionHandler` responses). Set with
+/// [`KafkaStreams::set_uncaught_exception_handler`]; without a handler the client shuts down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamThreadExceptionResponse {
+    /// Start a new thread in place of the failed one. Its tasks are not committed: they
+    /// restart from the last committed offsets (state from the last checkpoint, or wiped and
+    /// restored under exactly-once). An error that repeats (a poison record under the `fail`
+    /// deserialization policy, say) makes the replacement fail again.
+    ReplaceThread,
+    /// Shut this client down: the other threads commit and close; the state becomes
+    /// [`KafkaStreamsState::Error`] and [`KafkaStreams::close`] returns the error.
+    ShutdownClient,
+    /// Shut down every instance of the application (all clients with this `application.id`),
+    /// each as with `ShutdownClient`. The request travels through the internal topic
+    /// `<application.id>-control`.
+    ShutdownApplication,
+}
+
+/// Notified as state stores are restored from their changelogs (Kafka Streams'
+/// `StateRestoreListener`). Called on the stream thread that restores, so keep it quick.
+pub trait StateRestoreListener: Send + Sync {
+    /// Restoration of `store` from `changelog` partition `partition` starts at `start_offset`.
+    fn on_restore_start(
+        &self,
+        _changelog: &str,
+        _partition: i32,
+        _store: &str,
+        _start_offset: i64,
+    ) {
+    }
+    /// A batch of `records` was applied; the next offset to read is `next_offset`.
+    fn on_batch_restored(
+        &self,
+        _changelog: &str,
+        _partition: i32,
+        _store: &str,
+        _next_offset: i64,
+        _records: u64,
+    ) {
+    }
+    /// The store caught up with the end of its changelog partition: `total` records applied in
+    /// `duration`.
+    fn on_restore_end(
+        &self,
+        _changelog: &str,
+        _partition: i32,
+        _store: &str,
+        _total: u64,
+        _duration: Duration,
+    ) {
+    }
+}
 
 struct SharedInner {
     phases: Vec<ThreadPhase>,
     state: KafkaStreamsState,
     error: Option<StreamsError>,
+}
+
+/// A shared listener listens: keep an `Arc` to read what it gathered.
+impl<T: StateRestoreListener + ?Sized> StateRestoreListener for Arc<T> {
+    fn on_restore_start(&self, changelog: &str, partition: i32, store: &str, start_offset: i64) {
+        (**self).on_restore_start(changelog, partition, store, start_offset)
+    }
+    fn on_batch_restored(
+        &self,
+        changelog: &str,
+        partition: i32,
+        store: &str,
+        next_offset: i64,
+        records: u64,
+    ) {
+        (**self).on_batch_restored(changelog, partition, store, next_offset, records)
+    }
+    fn on_restore_end(
+        &self,
+        changelog: &str,
+        partition: i32,
+        store: &str,
+        total: u64,
+        duration: Duration,
+    ) {
+        (**self).on_restore_end(changelog, partition, store, total, duration)
+    }
 }
 
 /// What the client and its threads share.
@@ -85,6 +168,14 @@ pub(crate) struct Shared {
     inner: Mutex<SharedInner>,
     changed: Condvar,
     listener: Mutex<Option<StateListener>>,
+    error_handler: Mutex<Option<ErrorHandler>>,
+    pub(crate) restore_listener: Mutex<Option<Arc<dyn StateRestoreListener>>>,
+    /// Threads replaced after an error so far.
+    pub(crate) replaced_threads: std::sync::atomic::AtomicUsize,
+    /// Totals over every task this client ran: processed, dropped, punctuations.
+    pub(crate) processed: AtomicU64,
+    pub(crate) dropped_records: AtomicU64,
+    pub(crate) punctuations: AtomicU64,
 }
 
 impl Shared {
@@ -130,6 +221,29 @@ impl Shared {
         self.changed.notify_all();
     }
 
+    /// What the user's handler says about a thread's error (shut the client down without one).
+    pub(crate) fn response_to(&self, error: &StreamsError) -> StreamThreadExceptionResponse {
+        if self.shutdown.load(Ordering::Relaxed) {
+            return StreamThreadExceptionResponse::ShutdownClient;
+        }
+        match self
+            .error_handler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            Some(handler) => handler(error),
+            None => StreamThreadExceptionResponse::ShutdownClient,
+        }
+    }
+
+    pub(crate) fn restore_listener(&self) -> Option<Arc<dyn StateRestoreListener>> {
+        self.restore_listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// A thread failed: the client shuts down (the other threads commit and close).
     pub(crate) fn fail(&self, thread: usize, error: StreamsError) {
         self.shutdown.store(true, Ordering::Relaxed);
@@ -152,9 +266,10 @@ pub struct KafkaStreams {
     config: StreamsConfig,
     shared: Arc<Shared>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    control: Option<std::thread::JoinHandle<()>>,
     bootstrap: String,
     // Declared last: dropped after the threads are gone.
-    embedded: Option<EmbeddedCluster>,
+    embedded: Option<Arc<EmbeddedCluster>>,
 }
 
 impl std::fmt::Debug for KafkaStreams {
@@ -171,13 +286,32 @@ impl KafkaStreams {
     /// Checks the config and the topology; starts the embedded cluster if no
     /// `bootstrap.servers` is given. Nothing connects to the cluster until [`Self::start`].
     pub fn new(topology: Topology, config: StreamsConfig) -> Result<KafkaStreams> {
+        Self::build(topology, config, None)
+    }
+
+    /// Runs on an embedded cluster the caller started (and may share between clients, or keep
+    /// across restarts of a client); `bootstrap.servers` is ignored.
+    pub fn with_embedded_cluster(
+        topology: Topology,
+        config: StreamsConfig,
+        cluster: Arc<EmbeddedCluster>,
+    ) -> Result<KafkaStreams> {
+        Self::build(topology, config, Some(cluster))
+    }
+
+    fn build(
+        topology: Topology,
+        config: StreamsConfig,
+        cluster: Option<Arc<EmbeddedCluster>>,
+    ) -> Result<KafkaStreams> {
         config.validate()?;
         let exactly_once = config.processing_guarantee()? == ProcessingGuarantee::ExactlyOnceV2;
         let plan = Arc::new(topology.plan()?);
-        let (bootstrap, embedded) = match config.bootstrap_servers() {
-            Some(b) => (b.to_string(), None),
-            None => {
-                let cluster = EmbeddedCluster::start(1)?;
+        let (bootstrap, embedded) = match (cluster, config.bootstrap_servers()) {
+            (Some(c), _) => (c.bootstrap_servers().to_string(), Some(c)),
+            (None, Some(b)) => (b.to_string(), None),
+            (None, None) => {
+                let cluster = Arc::new(EmbeddedCluster::start(1)?);
                 let b = cluster.bootstrap_servers().to_string();
                 tracing::info!(bootstrap = %b, "started the embedded Kafka cluster (librdkafka mock)");
                 if exactly_once {
@@ -202,8 +336,15 @@ impl KafkaStreams {
                 }),
                 changed: Condvar::new(),
                 listener: Mutex::new(None),
+                error_handler: Mutex::new(None),
+                restore_listener: Mutex::new(None),
+                replaced_threads: std::sync::atomic::AtomicUsize::new(0),
+                processed: AtomicU64::new(0),
+                dropped_records: AtomicU64::new(0),
+                punctuations: AtomicU64::new(0),
             }),
             threads: Vec::new(),
+            control: None,
             bootstrap,
             embedded,
         })
@@ -217,7 +358,7 @@ impl KafkaStreams {
     /// The embedded cluster, when `bootstrap.servers` was not given: create input topics on
     /// it, or point other clients at [`EmbeddedCluster::bootstrap_servers`].
     pub fn embedded_cluster(&self) -> Option<&EmbeddedCluster> {
-        self.embedded.as_ref()
+        self.embedded.as_deref()
     }
 
     /// Called with (new, old) on every state change, from the thread that caused it.
@@ -230,6 +371,57 @@ impl KafkaStreams {
             .listener
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(Box::new(listener));
+    }
+
+    /// Decides what happens when a stream thread fails (Kafka Streams'
+    /// `setUncaughtExceptionHandler`). Called on the failed thread with its error.
+    ///
+    /// ```no_run
+    /// # use streams_core::*;
+    /// # fn f(streams: &KafkaStreams) {
+    /// streams.set_uncaught_exception_handler(|error| match error {
+    ///     StreamsError::Broker { .. } => StreamThreadExceptionResponse::ReplaceThread,
+    ///     _ => StreamThreadExceptionResponse::ShutdownClient,
+    /// });
+    /// # }
+    /// ```
+    pub fn set_uncaught_exception_handler(
+        &self,
+        handler: impl Fn(&StreamsError) -> StreamThreadExceptionResponse + Send + Sync + 'static,
+    ) {
+        *self
+            .shared
+            .error_handler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Box::new(handler));
+    }
+
+    /// Reports the restoration of every state store of this client (Kafka Streams'
+    /// `setGlobalStateRestoreListener`). Each store's restoration is also a tracing event at
+    /// INFO with its record count and duration.
+    pub fn set_global_state_restore_listener(&self, listener: impl StateRestoreListener + 'static) {
+        *self
+            .shared
+            .restore_listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(listener));
+    }
+
+    /// How many stream threads were replaced after an error
+    /// ([`StreamThreadExceptionResponse::ReplaceThread`]).
+    pub fn replaced_threads(&self) -> usize {
+        self.shared.replaced_threads.load(Ordering::Relaxed)
+    }
+
+    /// Totals over every task this client has run: records processed, records dropped
+    /// (undecodable under `LogAndContinue`, invalid timestamps skipped, late records for closed
+    /// windows) and punctuations. Updated as the threads loop, so at most a batch behind.
+    pub fn metrics(&self) -> crate::TaskMetrics {
+        crate::TaskMetrics {
+            processed: self.shared.processed.load(Ordering::Relaxed),
+            dropped_records: self.shared.dropped_records.load(Ordering::Relaxed),
+            punctuations: self.shared.punctuations.load(Ordering::Relaxed),
+        }
     }
 
     /// The client's state.
@@ -307,7 +499,7 @@ impl KafkaStreams {
         let topics = Topics::new(
             &consumer,
             admin,
-            self.embedded.as_ref(),
+            self.embedded.as_deref(),
             self.config.replication_factor()?,
         )?;
 
@@ -338,6 +530,14 @@ impl KafkaStreams {
                 configs: vec![("cleanup.policy".into(), "delete".into())],
             });
         }
+        specs.push(TopicSpec {
+            name: control::topic(&app),
+            partitions: 1,
+            configs: vec![
+                ("cleanup.policy".into(), "delete".into()),
+                ("retention.ms".into(), "3600000".into()),
+            ],
+        });
         let mut changelog_topics = Vec::new();
         for (sub, n) in self.plan.subtopologies.iter().zip(&task_counts) {
             for b in sub.stores.iter().filter(|b| b.logged()) {
@@ -401,6 +601,11 @@ impl KafkaStreams {
             self.shared
                 .set_state(&mut inner, KafkaStreamsState::Rebalancing);
         }
+        self.control = Some(control::watch(
+            &app,
+            self.client_config("control", &format!("{app}-control")),
+            self.shared.clone(),
+        )?);
         for index in 0..threads {
             let mut producer =
                 self.client_config("producer", &format!("{app}-StreamThread-{index}-producer"));
@@ -440,6 +645,7 @@ impl KafkaStreams {
                 readers: readers.clone(),
                 partition_counts: partition_counts.clone(),
                 changelog_topics: changelog_topics.clone(),
+                control: self.client_config("control", &format!("{app}-control")),
                 shared: self.shared.clone(),
             };
             let handle = std::thread::Builder::new()
@@ -491,7 +697,7 @@ impl KafkaStreams {
                 };
             }
         }
-        for handle in self.threads.drain(..) {
+        for handle in self.threads.drain(..).chain(self.control.take()) {
             if handle.join().is_err() {
                 return Err(StreamsError::Internal("a stream thread panicked".into()));
             }
@@ -510,7 +716,7 @@ impl KafkaStreams {
 
 impl Drop for KafkaStreams {
     fn drop(&mut self) {
-        if !self.threads.is_empty() {
+        if !self.threads.is_empty() || self.control.is_some() {
             if let Err(e) = self.close(Duration::from_secs(60)) {
                 tracing::error!(error = %e, "closing on drop failed");
             }

@@ -21,8 +21,9 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::error::{Result, StreamsError};
-use crate::kafka::{Shared, ThreadPhase};
+use crate::kafka::{Shared, StreamThreadExceptionResponse, ThreadPhase};
 use crate::processor::internals::collector::{OutRecord, RecordCollector};
+use crate::processor::internals::node::TaskMetrics;
 use crate::processor::internals::plan::TopologyPlan;
 use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv};
 use crate::processor::{PunctuationType, TaskId};
@@ -48,6 +49,7 @@ const TXN_TIMEOUT: Duration = Duration::from_secs(60);
 type RestoredRecord = (Vec<u8>, Option<Vec<u8>>, i64, i64);
 
 /// Everything a stream thread needs, prepared by `KafkaStreams::start`.
+#[derive(Clone)]
 pub(crate) struct ThreadSetup {
     pub index: usize,
     pub application_id: String,
@@ -72,6 +74,8 @@ pub(crate) struct ThreadSetup {
     /// Partition counts known at start (sources, internal topics, existing sinks).
     pub partition_counts: HashMap<String, i32>,
     pub changelog_topics: Vec<String>,
+    /// A producer config for the control topic (application shutdown requests).
+    pub control: ClientConfig,
     pub shared: Arc<Shared>,
 }
 
@@ -240,9 +244,18 @@ type Consumer_ = BaseConsumer<RebalanceContext>;
 // ---------------------------------------------------------------------------------------------
 
 enum Phase {
-    /// Restoring: changelog (topic, partition) → (store, next offset to read).
-    Restoring(HashMap<String, (String, i64)>),
+    /// Restoring: changelog topic (the task's partition) → progress.
+    Restoring(HashMap<String, Restoration>),
     Running,
+}
+
+/// One store's restoration from its changelog partition.
+struct Restoration {
+    store: String,
+    /// The next changelog offset to read.
+    next: i64,
+    started: Instant,
+    restored: u64,
 }
 
 struct TaskEntry {
@@ -251,6 +264,26 @@ struct TaskEntry {
     /// Persistent changelogs → next offset (everything before is in the local store).
     changelog_ends: BTreeMap<String, i64>,
     persistent: BTreeSet<String>,
+    /// The task's metrics as last added to the client's totals.
+    published: TaskMetrics,
+}
+
+impl TaskEntry {
+    /// Adds what the task counted since the last call to the client's totals.
+    fn publish_metrics(&mut self, shared: &Shared) {
+        let m = self.task.metrics();
+        let p = &mut self.published;
+        shared
+            .processed
+            .fetch_add(m.processed - p.processed, Ordering::Relaxed);
+        shared
+            .dropped_records
+            .fetch_add(m.dropped_records - p.dropped_records, Ordering::Relaxed);
+        shared
+            .punctuations
+            .fetch_add(m.punctuations - p.punctuations, Ordering::Relaxed);
+        *p = m.clone();
+    }
 }
 
 struct ThreadState {
@@ -276,18 +309,56 @@ struct ThreadState {
     started: Instant,
 }
 
-/// Runs one stream thread until shutdown or a fatal error.
+/// Runs one stream thread until shutdown, or until an error the uncaught-error policy does not
+/// answer with a replacement.
 pub(crate) fn run(setup: ThreadSetup) {
     let shared = setup.shared.clone();
     let index = setup.index;
-    shared.set_phase(index, ThreadPhase::Starting);
-    let result = run_inner(setup);
-    CURRENT.with(|c| c.borrow_mut().take());
-    match result {
-        Ok(()) => shared.set_phase(index, ThreadPhase::Dead),
-        Err(e) => {
-            tracing::error!(thread = index, error = %e, "stream thread failed");
-            shared.fail(index, e);
+    loop {
+        shared.set_phase(index, ThreadPhase::Starting);
+        let result = run_inner(setup.clone());
+        // Drops the failed attempt's tasks and stores (RocksDB locks released).
+        CURRENT.with(|c| c.borrow_mut().take());
+        let e = match result {
+            Ok(()) => {
+                shared.set_phase(index, ThreadPhase::Dead);
+                return;
+            }
+            Err(e) => e,
+        };
+        tracing::error!(thread = index, error = %e, "stream thread failed");
+        match shared.response_to(&e) {
+            StreamThreadExceptionResponse::ReplaceThread => {
+                shared.replaced_threads.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(thread = index, "replacing the failed stream thread");
+                // Pace replacements of an error that repeats at once (it may be a poison
+                // record): the client can still be closed meanwhile.
+                let resume = Instant::now() + Duration::from_millis(500);
+                while Instant::now() < resume && !shared.shutdown.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if shared.shutdown.load(Ordering::Relaxed) {
+                    shared.set_phase(index, ThreadPhase::Dead);
+                    return;
+                }
+            }
+            StreamThreadExceptionResponse::ShutdownClient => {
+                shared.fail(index, e);
+                return;
+            }
+            StreamThreadExceptionResponse::ShutdownApplication => {
+                let requester = format!("{}-{}", setup.application_id, std::process::id());
+                if let Err(send) = super::control::request_shutdown(
+                    &setup.application_id,
+                    &setup.control,
+                    &requester,
+                    &e.to_string(),
+                ) {
+                    tracing::error!(error = %send, "cannot request the application's shutdown; shutting down this client only");
+                }
+                shared.fail(index, e);
+                return;
+            }
         }
     }
 }
@@ -382,6 +453,9 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
             st.restore_step(&consumer)?;
             st.process(&consumer)?;
             st.punctuate_wall_clock()?;
+            for entry in st.tasks.values_mut() {
+                entry.publish_metrics(&shared);
+            }
             st.producer.poll(Duration::ZERO);
             if st.last_commit.elapsed() >= st.setup.commit_interval && !st.commit_all(&consumer)? {
                 st.rejoin(&consumer)?;
@@ -515,7 +589,15 @@ impl ThreadState {
                     persistent.insert(c.topic.clone());
                     changelog_ends.insert(c.topic.clone(), from);
                 }
-                restoring.insert(c.topic.clone(), (c.store.clone(), from));
+                restoring.insert(
+                    c.topic.clone(),
+                    Restoration {
+                        store: c.store.clone(),
+                        next: from,
+                        started: Instant::now(),
+                        restored: 0,
+                    },
+                );
             }
             for (qi, q) in task.queues().iter().enumerate() {
                 self.routes
@@ -531,7 +613,12 @@ impl ThreadState {
                     to_pause.add_partition(&q.topic, q.partition);
                     self.paused.insert((q.topic.to_string(), q.partition));
                 }
-                for (topic, (_, from)) in &restoring {
+                let listener = self.setup.shared.restore_listener();
+                for (topic, progress) in &restoring {
+                    let from = &progress.next;
+                    if let Some(l) = &listener {
+                        l.on_restore_start(topic, p, &progress.store, *from);
+                    }
                     if !self.restorers.contains_key(topic) {
                         let r: BaseConsumer =
                             self.setup.restore.create().map_err(|e| {
@@ -561,6 +648,7 @@ impl ThreadState {
                     phase,
                     changelog_ends,
                     persistent,
+                    published: TaskMetrics::default(),
                 },
             );
         }
@@ -628,7 +716,7 @@ impl ThreadState {
                 let Phase::Restoring(r) = &mut entry.phase else {
                     continue;
                 };
-                let Some((store, next)) = r.get_mut(&topic) else {
+                let Some(progress) = r.get_mut(&topic) else {
                     continue;
                 };
                 let records: Vec<ChangelogRecord<'_>> = batch
@@ -639,15 +727,24 @@ impl ThreadState {
                         timestamp: *ts,
                     })
                     .collect();
-                let store = store.clone();
-                entry.task.restore(&store, &records)?;
+                entry.task.restore(&progress.store, &records)?;
+                progress.restored += records.len() as u64;
                 if let Some((_, _, _, last)) = batch.last() {
-                    *next = last + 1;
+                    progress.next = last + 1;
                     if entry.persistent.contains(&topic) {
                         entry.changelog_ends.insert(topic.clone(), last + 1);
                     }
                 }
-                tracing::debug!(task = %id, store = %store, records = batch.len(), "restored a batch");
+                if let Some(l) = self.setup.shared.restore_listener() {
+                    l.on_batch_restored(
+                        &topic,
+                        p,
+                        &progress.store,
+                        progress.next,
+                        records.len() as u64,
+                    );
+                }
+                tracing::debug!(task = %id, store = %progress.store, records = batch.len(), "restored a batch");
             }
             for p in eof {
                 if let Some((id, _)) = self.tasks.iter().find(|(id, t)| {
@@ -665,8 +762,20 @@ impl ThreadState {
             let Phase::Restoring(r) = &mut entry.phase else {
                 continue;
             };
-            if let Some((store, next)) = r.remove(&topic) {
-                tracing::info!(task = %id, store = %store, changelog = %topic, end_offset = next, "store restored");
+            if let Some(done) = r.remove(&topic) {
+                let duration = done.started.elapsed();
+                tracing::info!(
+                    task = %id,
+                    store = %done.store,
+                    changelog = %topic,
+                    end_offset = done.next,
+                    records = done.restored,
+                    duration_ms = duration.as_millis() as u64,
+                    "store restored"
+                );
+                if let Some(l) = self.setup.shared.restore_listener() {
+                    l.on_restore_end(&topic, id.partition, &done.store, done.restored, duration);
+                }
                 if let Some(restorer) = self.restorers.get(&topic) {
                     let mut tpl = TopicPartitionList::new();
                     tpl.add_partition(&topic, id.partition);
@@ -1039,6 +1148,7 @@ impl ThreadState {
     fn close_all(&mut self) -> Result<()> {
         let mut first = None;
         for (_, mut entry) in std::mem::take(&mut self.tasks) {
+            entry.publish_metrics(&self.setup.shared);
             if let Err(e) = entry.task.close() {
                 first.get_or_insert(e);
             }
