@@ -45,9 +45,10 @@ pub use kstream::windows::{
     Windowed,
 };
 pub use kstream::{
-    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, KGroupedStream, KGroupedTable,
-    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindowedKStream, StreamsBuilder,
-    Suppressed, TimeWindowedKStream, WindowedBy,
+    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, JoinWindows, Joined,
+    KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Produced, Repartitioned,
+    SessionWindowedKStream, StreamJoined, StreamsBuilder, Suppressed, TimeWindowedKStream,
+    WindowedBy,
 };
 pub use processor::internals::node::TaskMetrics;
 pub use processor::internals::partitioner::{murmur2_partition, StreamPartitioner};

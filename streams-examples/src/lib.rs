@@ -535,3 +535,116 @@ pub fn load_zones(path: &Path) -> Result<std::collections::HashMap<u32, Zone>, L
     }
     Ok(zones)
 }
+
+/// The topic of the pickup-location events the course's join reads (key: anything, value:
+/// [`PickupLocation`] as JSON).
+pub const RIDES_LOCATION_TOPIC: &str = "rides_location";
+
+/// The topic the course's join writes (key: location id, value: [`VendorInfo`] as JSON).
+pub const VENDOR_INFO_TOPIC: &str = "vendor_info";
+
+/// A taxi picked someone up in a zone (the course's `PickupLocation`, JSON value of the
+/// [`RIDES_LOCATION_TOPIC`]).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PickupLocation {
+    /// `PULocationID`: the zone of the pickup.
+    #[serde(rename = "PULocationID")]
+    pub pu_location_id: u32,
+    /// `tpep_pickup_datetime`: when the pickup happened.
+    #[serde(rename = "tpep_pickup_datetime", with = "datetime_format")]
+    pub pickup_datetime: NaiveDateTime,
+}
+
+impl PickupLocation {
+    /// The pickup time in epoch milliseconds (as UTC).
+    pub fn pickup_millis(&self) -> i64 {
+        self.pickup_datetime.and_utc().timestamp_millis()
+    }
+}
+
+/// What the course's join emits: a vendor's taxi dropped someone off in a zone and, within
+/// ten minutes, a pickup happened there (the course's `VendorInfo`, JSON value of the
+/// [`VENDOR_INFO_TOPIC`]).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct VendorInfo {
+    /// The ride's `VendorID`, as a string.
+    #[serde(rename = "VendorID")]
+    pub vendor_id: String,
+    /// The zone (`PULocationID` of the pickup, `DOLocationID` of the ride).
+    #[serde(rename = "PULocationID")]
+    pub pu_location_id: u32,
+    /// When the pickup happened.
+    #[serde(rename = "pickupTime", with = "datetime_format")]
+    pub pickup_time: NaiveDateTime,
+    /// When the ride dropped off.
+    #[serde(rename = "lastDropoffTime", with = "datetime_format")]
+    pub last_dropoff_time: NaiveDateTime,
+}
+
+/// The course's joiner: a [`VendorInfo`] when the ride's drop-off and the pickup are at most
+/// ten minutes apart (either way), else `None`.
+pub fn vendor_info(ride: &Ride, pickup: &PickupLocation) -> Option<VendorInfo> {
+    let apart = ride.dropoff_datetime - pickup.pickup_datetime;
+    (apart.num_seconds().abs() <= 10 * 60).then(|| VendorInfo {
+        vendor_id: ride.vendor_id.to_string(),
+        pu_location_id: pickup.pu_location_id,
+        pickup_time: pickup.pickup_datetime,
+        last_dropoff_time: ride.dropoff_datetime,
+    })
+}
+
+/// The course's stream-stream join: rides keyed by their drop-off zone (`DOLocationID`, read
+/// from `rides` at their drop-off time) joined with the pickup events of `locations`
+/// re-keyed by `PULocationID` (so repartitioned first, at their pickup time), in
+/// [`streams_core::JoinWindows`] of 20 minutes with 5 minutes of grace; the matches of
+/// [`vendor_info`] go to `output` keyed by the zone.
+///
+/// ```
+/// use streams_core::*;
+/// use streams_examples::*;
+///
+/// let topology = rides_join_pickups_topology(RIDES_TOPIC, RIDES_LOCATION_TOPIC, VENDOR_INFO_TOPIC)?;
+/// assert!(topology.describe().to_string().contains("-repartition"));
+/// # Ok::<(), StreamsError>(())
+/// ```
+pub fn rides_join_pickups_topology(
+    rides: &str,
+    locations: &str,
+    output: &str,
+) -> streams_core::Result<Topology> {
+    let builder = StreamsBuilder::new();
+    let rides = builder.stream(
+        rides,
+        Consumed::with(StringSerde, Json::<Ride>::new())
+            .with_timestamp_extractor(ValueTimestamp::new(|r: &Ride| r.dropoff_millis())),
+    );
+    let pickups = builder
+        .stream(
+            locations,
+            Consumed::with(StringSerde, Json::<PickupLocation>::new()).with_timestamp_extractor(
+                ValueTimestamp::new(|p: &PickupLocation| p.pickup_millis()),
+            ),
+        )
+        .select_key(|_, p| p.pu_location_id.to_string());
+    let windows = streams_core::JoinWindows::of_time_difference_and_grace(
+        std::time::Duration::from_secs(20 * 60),
+        std::time::Duration::from_secs(5 * 60),
+    )?;
+    rides
+        .join_with(
+            &pickups,
+            vendor_info,
+            windows,
+            streams_core::StreamJoined::with(
+                StringSerde,
+                Json::<Ride>::new(),
+                Json::<PickupLocation>::new(),
+            ),
+        )
+        .flat_map_values(|matched| matched)
+        .to(
+            output,
+            Produced::with(StringSerde, Json::<VendorInfo>::new()),
+        );
+    builder.build()
+}

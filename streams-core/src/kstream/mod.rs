@@ -4,6 +4,9 @@
 //! sinks, repartitioning). Inside a sub-topology records pass between operations as Rust values.
 
 mod internals;
+mod join;
+mod join_store;
+mod join_windows;
 mod ktable;
 mod options;
 mod suppress;
@@ -29,6 +32,7 @@ use crate::timestamp::{RecordTimestamp, TimestampExtractor};
 use internals::{
     Branch, Filter, FlatMap, FlatMapValues, Map, MapValues, PassThrough, Peek, Predicate, SelectKey,
 };
+pub use join_windows::{JoinWindows, Joined, StreamJoined};
 pub use ktable::{Change, KGroupedStream, KGroupedTable, KTable, Materialized};
 pub use options::{Branched, Consumed, Produced, Repartitioned};
 pub use suppress::{BufferConfig, Suppressed};

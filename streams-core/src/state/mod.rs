@@ -17,6 +17,7 @@ use crate::processor::TaskId;
 
 pub use cache::CacheBudget;
 pub use internals::StoreType;
+pub(crate) use key_value::Windowing;
 pub use key_value::{KeyValueStore, KeyValueStoreBuilder, Stores};
 pub use window::{SessionStore, SessionStoreBuilder, WindowStore, WindowStoreBuilder};
 

@@ -115,8 +115,10 @@ pub(crate) struct TopologyPlan {
 impl TopologyPlan {
     /// Partition counts of every topic the topology reads, with internal topics resolved to
     /// their full names. `user_topic` gives the count of a user topic (`None`: it does not
-    /// exist). An internal topic without an explicit count gets the largest count among the
-    /// source topics of the sub-topologies that write to it, as in Kafka Streams.
+    /// exist). An internal topic without an explicit count gets the count of the topics read
+    /// with it (a join's other side, which it must be co-partitioned with), else the largest
+    /// count among the source topics of the sub-topologies that write to it, as in Kafka
+    /// Streams.
     pub(crate) fn partition_counts(
         &self,
         application_id: &str,
@@ -145,6 +147,19 @@ impl TopologyPlan {
             for t in &self.internal_topics {
                 let name = TopicName::Internal(t.name.clone());
                 if counts.contains_key(&name) {
+                    continue;
+                }
+                // Read together with topics of known counts (a join's other side): it must
+                // match them (Kafka's co-partitioning of repartition topics).
+                let together = self
+                    .subtopologies
+                    .iter()
+                    .filter(|s| s.sources.iter().any(|x| x.topic == name))
+                    .flat_map(|s| s.sources.iter())
+                    .filter_map(|x| counts.get(&x.topic).copied())
+                    .max();
+                if let Some(n) = together {
+                    counts.insert(name, n);
                     continue;
                 }
                 let mut max = None;
