@@ -158,8 +158,13 @@ impl StreamsConfig {
         self.count(BUFFERED_RECORDS_PER_PARTITION, 1000, 1)
     }
 
-    /// `max.task.idle.ms` (default 0).
+    /// `max.task.idle.ms` (default 0): how long a task with several input partitions waits
+    /// while some of them have no buffered records before it processes the others anyway, so
+    /// that records are taken in timestamp order across partitions. 0 and -1 do not wait.
     pub fn max_task_idle(&self) -> Result<Duration> {
+        if self.get(MAX_TASK_IDLE_MS).map(str::trim) == Some("-1") {
+            return Ok(Duration::ZERO);
+        }
         self.millis(MAX_TASK_IDLE_MS, 0)
     }
 

@@ -885,3 +885,41 @@ fn injected_produce_and_commit_errors_and_a_moved_coordinator_lose_nothing() {
         "offsets were committed despite the faults"
     );
 }
+
+/// `max.task.idle.ms`: a task reading two partitions waits for the empty one, so records are
+/// processed in timestamp order across both although one topic's records arrive later.
+#[test]
+fn max_task_idle_waits_for_an_empty_partition_to_keep_timestamp_order() {
+    let builder = StreamsBuilder::new();
+    let a = builder.stream("left", Consumed::with(StringSerde, StringSerde));
+    let b = builder.stream("right", Consumed::with(StringSerde, StringSerde));
+    a.merge(&b)
+        .to("merged", Produced::with(StringSerde, StringSerde));
+    let dir = temp_state_dir("idle");
+    let c = StreamsConfig::new("idle")
+        .with("state.dir", dir.to_string_lossy().as_ref())
+        .with("max.task.idle.ms", "10000");
+    let mut streams = KafkaStreams::new(builder.build().unwrap(), c).unwrap();
+    let cluster = streams.embedded_cluster().unwrap();
+    for t in ["left", "right", "merged"] {
+        cluster.create_topic(t, 1).unwrap();
+    }
+    let bootstrap = streams.bootstrap_servers().to_string();
+    let rec = |v: &str, ts: i64| (Some(b"k".to_vec()), Some(v.as_bytes().to_vec()), ts);
+    produce_all(&bootstrap, "left", &[rec("a1", 1_000), rec("a3", 3_000)]).unwrap();
+    streams.start().unwrap();
+    assert!(streams.wait_for_state(KafkaStreamsState::Running, Duration::from_secs(60)));
+    // "right" gets its record only later (the arrival delay under test, not a synchronisation:
+    // without max.task.idle.ms, "a3" is processed before "b2" shows up), well within the 10 s
+    // the task may wait for it.
+    std::thread::sleep(Duration::from_millis(1_500));
+    produce_all(&bootstrap, "right", &[rec("b2", 2_000)]).unwrap();
+    let out = streams_tests::kafka::consume_all(&bootstrap, "merged", 3, Duration::from_secs(60))
+        .unwrap();
+    let values: Vec<String> = out
+        .iter()
+        .map(|r| String::from_utf8(r.value.clone().unwrap()).unwrap())
+        .collect();
+    assert_eq!(values, ["a1", "b2", "a3"], "processed in timestamp order");
+    streams.close(Duration::from_secs(60)).unwrap();
+}

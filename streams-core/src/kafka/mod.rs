@@ -638,6 +638,7 @@ impl KafkaStreams {
                 commit_interval: self.config.commit_interval()?,
                 exactly_once,
                 buffered_per_partition: self.config.buffered_records_per_partition()?,
+                max_task_idle: self.config.max_task_idle()?,
                 consumer: c,
                 producer,
                 restore: restore.clone(),

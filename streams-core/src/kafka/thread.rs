@@ -64,6 +64,8 @@ pub(crate) struct ThreadSetup {
     /// offsets committed inside the transaction, checkpoints only on a clean close.
     pub exactly_once: bool,
     pub buffered_per_partition: usize,
+    /// `max.task.idle.ms`.
+    pub max_task_idle: Duration,
     pub consumer: ClientConfig,
     pub producer: ClientConfig,
     pub restore: ClientConfig,
@@ -266,6 +268,11 @@ struct TaskEntry {
     persistent: BTreeSet<String>,
     /// The task's metrics as last added to the client's totals.
     published: TaskMetrics,
+    /// Since when some input partition of this task (of several) has had nothing buffered
+    /// while others had records (`max.task.idle.ms`).
+    idle_since: Option<Instant>,
+    /// Waiting for data on an empty input partition (`max.task.idle.ms`).
+    waiting: bool,
 }
 
 impl TaskEntry {
@@ -486,7 +493,7 @@ impl ThreadState {
         !self.pending.is_empty()
             || self.tasks.values().any(|t| match t.phase {
                 Phase::Restoring(_) => true,
-                Phase::Running => t.task.queued() > 0,
+                Phase::Running => t.task.queued() > 0 && !t.waiting,
             })
     }
 
@@ -649,6 +656,8 @@ impl ThreadState {
                     changelog_ends,
                     persistent,
                     published: TaskMetrics::default(),
+                    idle_since: None,
+                    waiting: false,
                 },
             );
         }
@@ -863,9 +872,26 @@ impl ThreadState {
 
     fn process(&mut self, consumer: &Consumer_) -> Result<()> {
         let mut resume = TopicPartitionList::new();
+        let max_idle = self.setup.max_task_idle;
         for entry in self.tasks.values_mut() {
             if !matches!(entry.phase, Phase::Running) {
                 continue;
+            }
+            entry.waiting = false;
+            if !max_idle.is_zero() && entry.task.queues().len() > 1 {
+                let n = entry.task.queues().len();
+                let empty = (0..n).any(|qi| entry.task.queued_in(qi) == 0);
+                if !empty {
+                    entry.idle_since = None;
+                } else if entry.task.queued() > 0 {
+                    // Some partitions have records, some none: wait for the others (up to
+                    // max.task.idle.ms) so that records are processed in timestamp order.
+                    let since = *entry.idle_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() < max_idle {
+                        entry.waiting = true;
+                        continue;
+                    }
+                }
             }
             for _ in 0..MAX_PROCESS_PER_TASK {
                 if !entry.task.process_one()? {
