@@ -7,6 +7,7 @@ mod internals;
 mod ktable;
 mod options;
 mod suppress;
+mod table_join;
 mod windowed;
 pub mod windows;
 
