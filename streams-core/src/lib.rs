@@ -42,9 +42,9 @@ pub use kstream::windows::{
     Windowed,
 };
 pub use kstream::{
-    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, KGroupedStream, KGroupedTable,
-    KStream, KTable, Materialized, Produced, Repartitioned, SessionWindowedKStream, StreamsBuilder,
-    Suppressed, TimeWindowedKStream, WindowedBy,
+    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, GlobalKTable, KGroupedStream,
+    KGroupedTable, KStream, KTable, Materialized, Produced, Repartitioned, SessionWindowedKStream,
+    StreamsBuilder, Suppressed, TimeWindowedKStream, WindowedBy,
 };
 pub use processor::internals::node::TaskMetrics;
 pub use processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
@@ -60,8 +60,8 @@ pub use serdes::{
 #[doc(hidden)]
 pub use state::internals::bench_support as __bench;
 pub use state::{
-    CacheBudget, KeyValueStore, SessionStore, SessionStoreBuilder, StateStore, StoreBuilder,
-    StoreType, Stores, WindowStore, WindowStoreBuilder,
+    CacheBudget, GlobalKeyValueStore, KeyValueStore, SessionStore, SessionStoreBuilder, StateStore,
+    StoreBuilder, StoreType, Stores, WindowStore, WindowStoreBuilder,
 };
 pub use test_driver::{TestInputTopic, TestOutputTopic, TestRecord, TopologyTestDriver};
 /// The README's code blocks, compiled and run as doc tests.

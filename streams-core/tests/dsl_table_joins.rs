@@ -265,3 +265,155 @@ fn tables_that_are_not_co_partitioned_fail_at_driver_start() {
         "unexpected error: {err}"
     );
 }
+
+fn global_join_driver(config: StreamsConfig) -> TopologyTestDriver {
+    let builder = StreamsBuilder::new();
+    let zones = builder.global_table(
+        "zones",
+        Consumed::with(I64Serde, StringSerde),
+        Materialized::named("zones-store"),
+    );
+    let rides = builder.stream("rides", Consumed::with(StringSerde, I64Serde));
+    rides
+        .join_global(
+            &zones,
+            |_, zone| *zone,
+            |zone, name: String| format!("{zone}:{name}"),
+        )
+        .to("inner", Produced::new());
+    rides
+        .left_join_global(
+            &zones,
+            |_, zone| *zone,
+            |zone, name: Option<String>| format!("{zone}:{}", name.unwrap_or_else(|| s("unknown"))),
+        )
+        .to("left", Produced::new());
+    // Rides and zones are not co-partitioned: a global table needs no co-partitioning.
+    TopologyTestDriver::builder(builder.build().unwrap(), config)
+        .partitions("rides", 2)
+        .partitions("zones", 3)
+        .build()
+        .unwrap()
+}
+
+fn read_strings(out: &TestOutputTopic<'_, String, String>) -> Vec<(String, String, i64)> {
+    out.read_records_to_list()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.key, r.value, r.timestamp))
+        .collect()
+}
+
+#[test]
+fn stream_global_table_join_and_left_join_with_updates_of_the_global_table() {
+    let driver = global_join_driver(StreamsConfig::new("global-join"));
+    let zones = driver.input_topic("zones", I64Serde, Nullable(StringSerde));
+    let rides = driver.input_topic("rides", StringSerde, I64Serde);
+    let inner = driver.output_topic("inner", StringSerde, StringSerde);
+    let left = driver.output_topic("left", StringSerde, StringSerde);
+    zones.pipe_input_at(1, Some(s("Newark")), 1).unwrap();
+    zones.pipe_input_at(4, Some(s("Manhattan")), 2).unwrap();
+    rides.pipe_input_at(s("r1"), 4, 10).unwrap();
+    rides.pipe_input_at(s("r2"), 999, 11).unwrap();
+    rides.pipe_input_at(s("r3"), 1, 12).unwrap();
+    // The global table changes: every task sees it at once.
+    zones
+        .pipe_input_at(4, Some(s("Alphabet City")), 20)
+        .unwrap();
+    zones.pipe_input_at(1, None, 21).unwrap();
+    rides.pipe_input_at(s("r4"), 4, 30).unwrap();
+    rides.pipe_input_at(s("r5"), 1, 31).unwrap();
+    let t = |k: &str, v: &str, ts| (s(k), s(v), ts);
+    assert_eq!(
+        read_strings(&inner),
+        vec![
+            t("r1", "4:Manhattan", 10),
+            t("r3", "1:Newark", 12),
+            t("r4", "4:Alphabet City", 30),
+        ]
+    );
+    assert_eq!(
+        read_strings(&left),
+        vec![
+            t("r1", "4:Manhattan", 10),
+            t("r2", "999:unknown", 11),
+            t("r3", "1:Newark", 12),
+            t("r4", "4:Alphabet City", 30),
+            t("r5", "1:unknown", 31),
+        ]
+    );
+    // Both ride tasks ran.
+    assert_eq!(driver.task_ids().len(), 2);
+    let store: GlobalKeyValueStore<i64, String> = driver.get_state_store("zones-store").unwrap();
+    assert_eq!(store.all().unwrap(), vec![(4, s("Alphabet City"))]);
+    assert_eq!(
+        store.get_with_timestamp(&4).unwrap(),
+        Some((s("Alphabet City"), 20))
+    );
+    assert_eq!(store.get(&1).unwrap(), None);
+    // The same store from the other partition's task.
+    let other: GlobalKeyValueStore<i64, String> = driver
+        .get_state_store_for_partition("zones-store", 1)
+        .unwrap();
+    assert_eq!(other.get(&4).unwrap(), Some(s("Alphabet City")));
+}
+
+#[test]
+fn undecodable_global_table_records_fail_or_are_skipped_by_the_handler() {
+    let driver = global_join_driver(StreamsConfig::new("global-bad"));
+    let bad = driver.input_topic("zones", StringSerde, StringSerde);
+    let err = bad
+        .pipe_input(s("not-an-i64"), s("Queens"))
+        .expect_err("a key that is not 8 bytes must fail with LogAndFail");
+    assert!(
+        err.to_string().contains("zones"),
+        "the error names the topic: {err}"
+    );
+
+    let driver = global_join_driver(StreamsConfig::new("global-skip").with(
+        "default.deserialization.exception.handler",
+        "LogAndContinue",
+    ));
+    driver
+        .input_topic("zones", StringSerde, StringSerde)
+        .pipe_input(s("not-an-i64"), s("Queens"))
+        .unwrap();
+    driver
+        .input_topic("zones", I64Serde, StringSerde)
+        .pipe_input(2, s("Jamaica Bay"))
+        .unwrap();
+    let store: GlobalKeyValueStore<i64, String> = driver.get_state_store("zones-store").unwrap();
+    assert_eq!(store.all().unwrap(), vec![(2, s("Jamaica Bay"))]);
+}
+
+#[test]
+fn a_global_table_needs_a_topic_of_its_own() {
+    let builder = StreamsBuilder::new();
+    builder.global_table(
+        "zones",
+        Consumed::with(I64Serde, StringSerde),
+        Materialized::new(),
+    );
+    builder
+        .stream("zones", Consumed::with(I64Serde, StringSerde))
+        .to("copy", Produced::new());
+    // The stream reads the topic after the global table: reported by the source check.
+    let err = builder.build().err().expect("one topic read twice");
+    assert!(err.to_string().contains("zones"), "{err}");
+
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("zones", Consumed::with(I64Serde, StringSerde))
+        .to("copy", Produced::new());
+    builder.global_table(
+        "zones",
+        Consumed::with(I64Serde, StringSerde),
+        Materialized::new(),
+    );
+    let err = builder.build().err().expect("one topic read twice");
+    assert!(
+        err.to_string()
+            .contains("a global table needs a topic of its own"),
+        "{err}"
+    );
+}
