@@ -25,6 +25,7 @@
 //! ```
 
 mod embedded;
+mod global;
 mod thread;
 mod topics;
 
@@ -152,6 +153,7 @@ pub struct KafkaStreams {
     config: StreamsConfig,
     shared: Arc<Shared>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    global: Option<global::GlobalThread>,
     bootstrap: String,
     // Declared last: dropped after the threads are gone.
     embedded: Option<EmbeddedCluster>,
@@ -202,6 +204,7 @@ impl KafkaStreams {
                 listener: Mutex::new(None),
             }),
             threads: Vec::new(),
+            global: None,
             bootstrap,
             embedded,
         })
@@ -377,6 +380,29 @@ impl KafkaStreams {
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
             .set("fetch.queue.backoff.ms", "10");
+        let global_topics: Vec<String> = self
+            .plan
+            .global_stores
+            .iter()
+            .map(|g| g.topic.clone())
+            .collect();
+        let mut global_consumer =
+            self.client_config("global.consumer", &format!("{app}-global-consumer"));
+        global_consumer.set("group.id", format!("{app}-global"));
+        self.global = global::GlobalThread::start(
+            global::GlobalSetup {
+                plan: self.plan.clone(),
+                consumer: global_consumer,
+                state_dir: state_root.join(&app),
+                handler: task_config.handler,
+                rocksdb_memory_bytes: self.config.rocksdb_total_memory_bytes()?,
+                commit_interval: self.config.commit_interval()?,
+                partition_counts: topics.partition_counts(&global_topics)?,
+                bootstrap_timeout: Duration::from_secs(300),
+                shared: self.shared.clone(),
+            },
+            &app,
+        )?;
         {
             let mut inner = self.shared.lock();
             inner.phases = vec![ThreadPhase::Starting; threads];
@@ -468,9 +494,15 @@ impl KafkaStreams {
                 return Err(StreamsError::Internal("a stream thread panicked".into()));
             }
         }
+        // After the tasks that read the global stores are closed.
+        let global = self
+            .global
+            .take()
+            .map_or(Ok(()), global::GlobalThread::stop);
         let mut inner = self.shared.lock();
         match inner.error.take() {
             Some(e) => Err(e),
+            None if global.is_err() => global,
             None => {
                 self.shared
                     .set_state(&mut inner, KafkaStreamsState::NotRunning);
@@ -482,7 +514,7 @@ impl KafkaStreams {
 
 impl Drop for KafkaStreams {
     fn drop(&mut self) {
-        if !self.threads.is_empty() {
+        if !self.threads.is_empty() || self.global.is_some() {
             if let Err(e) = self.close(Duration::from_secs(60)) {
                 tracing::error!(error = %e, "closing on drop failed");
             }
