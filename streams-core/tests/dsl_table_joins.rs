@@ -398,7 +398,7 @@ fn a_global_table_needs_a_topic_of_its_own() {
         .stream("zones", Consumed::with(I64Serde, StringSerde))
         .to("copy", Produced::new());
     // The stream reads the topic after the global table: reported by the source check.
-    let err = builder.build().err().expect("one topic read twice");
+    let err = builder.build().expect_err("one topic read twice");
     assert!(err.to_string().contains("zones"), "{err}");
 
     let builder = StreamsBuilder::new();
@@ -410,7 +410,7 @@ fn a_global_table_needs_a_topic_of_its_own() {
         Consumed::with(I64Serde, StringSerde),
         Materialized::new(),
     );
-    let err = builder.build().err().expect("one topic read twice");
+    let err = builder.build().expect_err("one topic read twice");
     assert!(
         err.to_string()
             .contains("a global table needs a topic of its own"),

@@ -121,13 +121,14 @@ impl StreamsBuilder {
 }
 
 type GlobalJoiner<V, VG, VR> = Arc<dyn Fn(V, Option<VG>) -> Option<VR> + Send + Sync>;
+type KeySelector<K, V, KG> = Arc<dyn Fn(&K, &V) -> KG + Send + Sync>;
 
 /// Joins each stream record with the global table's row for the key computed from it
 /// (Kafka's `KStreamGlobalKTableJoin`).
 struct GlobalJoin<K, V, KG, VG, VR> {
     store_name: String,
     store: Option<GlobalKeyValueStore<KG, VG>>,
-    selector: Arc<dyn Fn(&K, &V) -> KG + Send + Sync>,
+    selector: KeySelector<K, V, KG>,
     joiner: GlobalJoiner<V, VG, VR>,
 }
 
@@ -201,7 +202,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     fn global_join<KG: Data, VG: Data, VR: Data>(
         &self,
         table: &GlobalKTable<KG, VG>,
-        selector: Arc<dyn Fn(&K, &V) -> KG + Send + Sync>,
+        selector: KeySelector<K, V, KG>,
         joiner: GlobalJoiner<V, VG, VR>,
         prefix: &str,
     ) -> KStream<K, VR> {

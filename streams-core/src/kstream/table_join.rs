@@ -283,7 +283,7 @@ impl<K: Data, V: Data> KTable<K, V> {
     fn join_with<VO: Data, VR: Data>(
         &self,
         other: &KTable<K, VO>,
-        joiner: Arc<dyn Fn(Option<&V>, Option<&VO>) -> Option<VR> + Send + Sync>,
+        joiner: SideJoiner<V, VO, VR>,
         required: Required,
         prefixes: (&str, &str, &str),
     ) -> KTable<K, VR> {

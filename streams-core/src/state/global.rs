@@ -112,7 +112,7 @@ impl GlobalStoreCell {
         b.as_ref().ok_or_else(|| self.closed())?.get(key)
     }
 
-    fn scan(&self, visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>) -> Result<()> {
+    fn scan(&self, visit: &mut crate::state::internals::Visitor<'_>) -> Result<()> {
         let b = self.backend.read().unwrap_or_else(|p| p.into_inner());
         b.as_ref()
             .ok_or_else(|| self.closed())?
@@ -147,6 +147,10 @@ pub(crate) fn open_backend(
 pub(crate) type RecordCheck =
     Arc<dyn Fn(Option<&[u8]>, Option<&[u8]>) -> Option<(RecordPart, SerdeError)> + Send + Sync>;
 
+/// Creates a task's typed read handle on a global store.
+pub(crate) type HandleFactory =
+    Arc<dyn Fn(&Arc<GlobalStoreCell>) -> Box<dyn StateStore> + Send + Sync>;
+
 /// A global store as the topology declares it.
 pub(crate) struct GlobalStoreDef {
     pub name: String,
@@ -154,7 +158,7 @@ pub(crate) struct GlobalStoreDef {
     pub topic: String,
     pub store_type: StoreType,
     /// Creates a task's typed read handle.
-    pub handle: Arc<dyn Fn(&Arc<GlobalStoreCell>) -> Box<dyn StateStore> + Send + Sync>,
+    pub handle: HandleFactory,
     pub check: RecordCheck,
 }
 
@@ -164,7 +168,7 @@ pub(crate) struct GlobalStorePlan {
     pub topic: String,
     pub store_type: StoreType,
     pub cell: Arc<GlobalStoreCell>,
-    pub handle: Arc<dyn Fn(&Arc<GlobalStoreCell>) -> Box<dyn StateStore> + Send + Sync>,
+    pub handle: HandleFactory,
     pub check: RecordCheck,
 }
 
