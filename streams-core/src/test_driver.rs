@@ -85,6 +85,19 @@ impl RecordCollector for DriverCollector {
     }
 }
 
+/// The partition of a record piped into a topic of `n` partitions: the one given, else murmur2
+/// of the key, else 0.
+fn pick_partition(topic: &str, n: i32, partition: Option<i32>, key: Option<&[u8]>) -> Result<i32> {
+    match (partition, key) {
+        (Some(p), _) if (0..n).contains(&p) => Ok(p),
+        (Some(p), _) => Err(StreamsError::Driver(format!(
+            "topic `{topic}` has {n} partitions; partition {p} does not exist"
+        ))),
+        (None, Some(k)) => Ok(murmur2_partition(k, n)),
+        (None, None) => Ok(0),
+    }
+}
+
 /// Where records of one topic-partition go.
 struct Route {
     task: usize,
@@ -149,17 +162,7 @@ impl Inner {
                 known.join(", ")
             )));
         };
-        let n = route.len() as i32;
-        let partition = match (partition, key) {
-            (Some(p), _) if (0..n).contains(&p) => p,
-            (Some(p), _) => {
-                return Err(StreamsError::Driver(format!(
-                    "topic `{topic}` has {n} partitions; partition {p} does not exist"
-                )))
-            }
-            (None, Some(k)) => murmur2_partition(k, n),
-            (None, None) => 0,
-        };
+        let partition = pick_partition(topic, route.len() as i32, partition, key)?;
         let route = &mut route[partition as usize];
         let (task, queue, offset) = (route.task, route.queue, route.next_offset);
         route.next_offset += 1;
@@ -188,17 +191,7 @@ impl Inner {
         let Some((store, offsets)) = self.globals.get_mut(topic) else {
             return Ok(());
         };
-        let n = offsets.len() as i32;
-        let partition = match (partition, key) {
-            (Some(p), _) if (0..n).contains(&p) => p,
-            (Some(p), _) => {
-                return Err(StreamsError::Driver(format!(
-                    "topic `{topic}` has {n} partitions; partition {p} does not exist"
-                )))
-            }
-            (None, Some(k)) => murmur2_partition(k, n),
-            (None, None) => 0,
-        };
+        let partition = pick_partition(topic, offsets.len() as i32, partition, key)?;
         let offset = offsets[partition as usize];
         offsets[partition as usize] += 1;
         let store = *store;

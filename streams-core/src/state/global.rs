@@ -62,30 +62,9 @@ impl GlobalStoreCell {
 
     /// Applies topic records: puts, and deletes for null values.
     pub(crate) fn apply(&self, records: &[ChangelogRecord<'_>]) -> Result<()> {
-        let mut arena = Vec::with_capacity(
-            records
-                .iter()
-                .map(|r| 8 + r.value.map_or(0, <[u8]>::len))
-                .sum(),
-        );
-        let mut spans = Vec::with_capacity(records.len());
-        for r in records {
-            match r.value {
-                Some(v) => {
-                    let start = arena.len();
-                    arena.extend_from_slice(&r.timestamp.to_be_bytes());
-                    arena.extend_from_slice(v);
-                    spans.push((r.key, Some((start, arena.len()))));
-                }
-                None => spans.push((r.key, None)),
-            }
-        }
-        let ops: Vec<BatchOp<'_>> = spans
-            .iter()
-            .map(|(k, s)| (*k, s.map(|(a, b)| &arena[a..b])))
-            .collect();
         let mut b = self.backend.write().unwrap_or_else(|p| p.into_inner());
-        b.as_mut().ok_or_else(|| self.closed())?.write_batch(&ops)
+        let store = b.as_mut().ok_or_else(|| self.closed())?;
+        crate::state::key_value::write_timestamped(&mut **store, records)
     }
 
     /// Makes written data durable (before a checkpoint is written).
