@@ -45,8 +45,8 @@ pub use kstream::windows::{
     Windowed,
 };
 pub use kstream::{
-    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, JoinWindows, Joined,
-    KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Produced, Repartitioned,
+    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, GlobalKTable, JoinWindows,
+    Joined, KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Produced, Repartitioned,
     SessionWindowedKStream, StreamJoined, StreamsBuilder, Suppressed, TimeWindowedKStream,
     WindowedBy,
 };
@@ -64,8 +64,8 @@ pub use serdes::{
 #[doc(hidden)]
 pub use state::internals::bench_support as __bench;
 pub use state::{
-    CacheBudget, KeyValueStore, SessionStore, SessionStoreBuilder, StateStore, StoreBuilder,
-    StoreType, Stores, WindowStore, WindowStoreBuilder,
+    CacheBudget, GlobalKeyValueStore, KeyValueStore, SessionStore, SessionStoreBuilder, StateStore,
+    StoreBuilder, StoreType, Stores, WindowStore, WindowStoreBuilder,
 };
 pub use test_driver::{TestInputTopic, TestOutputTopic, TestRecord, TopologyTestDriver};
 /// The README's code blocks, compiled and run as doc tests.

@@ -85,6 +85,19 @@ impl RecordCollector for DriverCollector {
     }
 }
 
+/// The partition of a record piped into a topic of `n` partitions: the one given, else murmur2
+/// of the key, else 0.
+fn pick_partition(topic: &str, n: i32, partition: Option<i32>, key: Option<&[u8]>) -> Result<i32> {
+    match (partition, key) {
+        (Some(p), _) if (0..n).contains(&p) => Ok(p),
+        (Some(p), _) => Err(StreamsError::Driver(format!(
+            "topic `{topic}` has {n} partitions; partition {p} does not exist"
+        ))),
+        (None, Some(k)) => Ok(murmur2_partition(k, n)),
+        (None, None) => Ok(0),
+    }
+}
+
 /// Where records of one topic-partition go.
 struct Route {
     task: usize,
@@ -116,6 +129,8 @@ struct Inner {
     wall_clock: i64,
     /// Set when a task could not be reopened: the driver refuses further work.
     failed: Option<String>,
+    /// Global topic → (index of its global store in the plan, next offset per partition).
+    globals: HashMap<String, (usize, Vec<i64>)>,
 }
 
 impl Inner {
@@ -131,6 +146,9 @@ impl Inner {
         if let Some(why) = &self.failed {
             return Err(StreamsError::Driver(why.clone()));
         }
+        if self.globals.contains_key(topic) {
+            return self.update_global(topic, partition, key, value, timestamp);
+        }
         let Some(route) = self.routes.get_mut(topic) else {
             let mut known: Vec<&str> = self
                 .routes
@@ -144,17 +162,7 @@ impl Inner {
                 known.join(", ")
             )));
         };
-        let n = route.len() as i32;
-        let partition = match (partition, key) {
-            (Some(p), _) if (0..n).contains(&p) => p,
-            (Some(p), _) => {
-                return Err(StreamsError::Driver(format!(
-                    "topic `{topic}` has {n} partitions; partition {p} does not exist"
-                )))
-            }
-            (None, Some(k)) => murmur2_partition(k, n),
-            (None, None) => 0,
-        };
+        let partition = pick_partition(topic, route.len() as i32, partition, key)?;
         let route = &mut route[partition as usize];
         let (task, queue, offset) = (route.task, route.queue, route.next_offset);
         route.next_offset += 1;
@@ -170,13 +178,43 @@ impl Inner {
         )
     }
 
+    /// Writes a record of a global table's topic to its store at once (as Kafka's driver
+    /// does): every task sees it from the next record on.
+    fn update_global(
+        &mut self,
+        topic: &str,
+        partition: Option<i32>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+    ) -> Result<()> {
+        let Some((store, offsets)) = self.globals.get_mut(topic) else {
+            return Ok(());
+        };
+        let partition = pick_partition(topic, offsets.len() as i32, partition, key)?;
+        let offset = offsets[partition as usize];
+        offsets[partition as usize] += 1;
+        let store = *store;
+        self.plan.global_stores[store].apply(
+            self.task_config.handler,
+            partition,
+            &[crate::state::global::GlobalRecord {
+                key,
+                value,
+                timestamp,
+                offset,
+            }],
+        )?;
+        Ok(())
+    }
+
     /// Moves captured sink output to the output queues, feeding records for topics the
     /// topology reads (repartition topics, or a source that is also a sink) back into tasks and
     /// keeping changelog records for restoration.
     fn route_captured(&mut self) -> Result<()> {
         let captured = std::mem::take(&mut *self.captured.borrow_mut());
         for r in captured {
-            if self.routes.contains_key(&r.topic) {
+            if self.routes.contains_key(&r.topic) || self.globals.contains_key(&r.topic) {
                 self.enqueue(
                     &r.topic,
                     Some(r.partition),
@@ -440,7 +478,24 @@ impl TopologyTestDriverBuilder {
             outputs: HashMap::new(),
             wall_clock: self.wall_clock,
             failed: None,
+            globals: HashMap::new(),
         };
+        // Global stores start empty: the driver has no topic data from earlier runs.
+        for (i, g) in plan.global_stores.iter().enumerate() {
+            let dir = inner.state_dir.join("global").join(&g.name);
+            let backend = crate::state::global::open_backend(
+                g.store_type,
+                &g.name,
+                &dir,
+                self.config.rocksdb_total_memory_bytes()?,
+            )?;
+            g.cell.open(backend);
+            g.cell.wipe()?;
+            let n = inner.partitions.count(&g.topic);
+            inner
+                .globals
+                .insert(g.topic.clone(), (i, vec![0; n as usize]));
+        }
         for (sub, &n) in task_counts.iter().enumerate() {
             for p in 0..n {
                 let task = inner.create_task(sub, p)?;
@@ -604,6 +659,14 @@ impl TopologyTestDriver {
             .iter()
             .filter(|t| t.id().partition == partition)
             .find_map(|t| t.store(name))
+            .or_else(|| {
+                // Global stores are the same for every partition.
+                inner
+                    .tasks
+                    .iter()
+                    .find_map(|t| t.store(name))
+                    .filter(|_| inner.plan.global_stores.iter().any(|g| g.name == name))
+            })
             .ok_or_else(|| {
                 StreamsError::Driver(format!(
                     "no task of partition {partition} has a store `{name}`"
@@ -730,6 +793,11 @@ impl TopologyTestDriver {
                 first.get_or_insert(e);
             }
         }
+        for g in &inner.plan.global_stores {
+            if let Err(e) = g.cell.close() {
+                first.get_or_insert(e);
+            }
+        }
         first.map_or(Ok(()), Err)
     }
 }
@@ -738,6 +806,9 @@ impl Drop for TopologyTestDriver {
     fn drop(&mut self) {
         let inner = self.inner.get_mut();
         inner.tasks.clear();
+        for g in &inner.plan.global_stores {
+            let _ = g.cell.close();
+        }
         if let Some(dir) = inner.temp_state_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
         }

@@ -502,8 +502,8 @@ pub fn ride_count_topology(input: &str, output: &str) -> streams_core::Result<To
     builder.build()
 }
 
-/// A row of `taxi_zone_lookup.csv`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+/// A row of `taxi_zone_lookup.csv`, and the JSON value of the [`ZONES_TOPIC`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Zone {
     /// `LocationID`.
     #[serde(alias = "locationid", alias = "LocationID")]
@@ -647,4 +647,211 @@ pub fn rides_join_pickups_topology(
             Produced::with(StringSerde, Json::<VendorInfo>::new()),
         );
     builder.build()
+}
+
+/// The topic of the taxi-zone lookup (key: `LocationID` as a string, value: [`Zone`] as JSON),
+/// read as a global table by [`rides_enrich_zones_topology`].
+pub const ZONES_TOPIC: &str = "taxi-zones";
+
+/// The topic of the payment-type lookup (key: `payment_type` as a string, value: its
+/// description).
+pub const PAYMENT_TYPES_TOPIC: &str = "payment-types";
+
+/// The topic the enrichment writes to (key: pickup location id, value: [`EnrichedRide`] as
+/// JSON).
+pub const ENRICHED_RIDES_TOPIC: &str = "rides-enriched";
+
+/// What a borough, zone or payment type reads when the lookup has no row for the id (the TLC
+/// lookup's own word for unknown zones).
+pub const UNKNOWN: &str = "Unknown";
+
+/// A ride with its pickup and drop-off zones and its payment type spelled out: the value of
+/// the [`ENRICHED_RIDES_TOPIC`].
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct EnrichedRide {
+    /// Pickup time, written like `2020-07-01 00:25:32`.
+    #[serde(with = "datetime_format")]
+    pub pickup_time: NaiveDateTime,
+    /// `PULocationID`.
+    pub pickup_location: u32,
+    /// Borough of the pickup zone ([`UNKNOWN`] if the zone is not in the lookup).
+    pub pickup_borough: String,
+    /// Name of the pickup zone ([`UNKNOWN`] if not in the lookup).
+    pub pickup_zone: String,
+    /// `DOLocationID`.
+    pub dropoff_location: u32,
+    /// Borough of the drop-off zone.
+    pub dropoff_borough: String,
+    /// Name of the drop-off zone.
+    pub dropoff_zone: String,
+    /// `payment_type`.
+    pub payment_type: u32,
+    /// The payment type's description from `payment_type_lookup.csv` ([`UNKNOWN`] if absent).
+    pub payment: String,
+    /// Trip distance in miles.
+    pub distance_miles: f64,
+    /// Total amount charged, dollars.
+    pub total_amount: f64,
+}
+
+impl EnrichedRide {
+    /// The ride with the zones found for its pickup and drop-off (`None`: unknown) and the
+    /// payment description still [`UNKNOWN`].
+    pub fn new(ride: &Ride, pickup: Option<&Zone>, dropoff: Option<&Zone>) -> Self {
+        let names = |z: Option<&Zone>| match z {
+            Some(z) => (z.borough.clone(), z.zone.clone()),
+            None => (UNKNOWN.to_string(), UNKNOWN.to_string()),
+        };
+        let (pickup_borough, pickup_zone) = names(pickup);
+        let (dropoff_borough, dropoff_zone) = names(dropoff);
+        EnrichedRide {
+            pickup_time: ride.pickup_datetime,
+            pickup_location: ride.pu_location_id,
+            pickup_borough,
+            pickup_zone,
+            dropoff_location: ride.do_location_id,
+            dropoff_borough,
+            dropoff_zone,
+            payment_type: ride.payment_type,
+            payment: UNKNOWN.to_string(),
+            distance_miles: ride.trip_distance,
+            total_amount: ride.total_amount,
+        }
+    }
+}
+
+/// The zone lookup as records for the [`ZONES_TOPIC`]: `(LocationID as a string, zone)`, in
+/// file order.
+pub fn zone_records(path: &Path) -> Result<Vec<(String, Zone)>, LoadError> {
+    let mut zones: Vec<Zone> = load_zones(path)?.into_values().collect();
+    zones.sort_by_key(|z| z.location_id);
+    Ok(zones
+        .into_iter()
+        .map(|z| (z.location_id.to_string(), z))
+        .collect())
+}
+
+/// A row of `payment_type_lookup.csv`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+struct PaymentTypeRow {
+    payment_type: u32,
+    description: String,
+}
+
+/// Reads the payment-type lookup (`data/payment_type_lookup.csv`) as records for the
+/// [`PAYMENT_TYPES_TOPIC`]: `(payment_type as a string, description)`, in file order.
+pub fn payment_type_records(path: &Path) -> Result<Vec<(String, String)>, LoadError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, row) in reader.deserialize::<PaymentTypeRow>().enumerate() {
+        let row = row.map_err(|e| LoadError::BadRow {
+            path: path.to_path_buf(),
+            line: i as u64 + 2,
+            error: e.to_string(),
+        })?;
+        out.push((row.payment_type.to_string(), row.description));
+    }
+    Ok(out)
+}
+
+/// Name of the store holding the zone lookup (a global store).
+pub const ZONES_STORE: &str = "taxi-zones-store";
+
+/// Name of the store holding the payment-type table.
+pub const PAYMENT_TYPES_STORE: &str = "payment-types-store";
+
+/// The course's enrichment: every ride of `rides` (key: pickup location id, value: [`Ride`] as
+/// JSON, event time: pickup) gets the borough and zone of its pickup and of its drop-off from
+/// the zone lookup in `zones`, read as a [`streams_core::GlobalKTable`] (left joins: an unknown
+/// location id gives [`UNKNOWN`]), and the description of its payment type from the table of
+/// `payment_types`. That second lookup is a stream-table join: the rides are re-keyed by
+/// payment type (through the repartition topic `<application.id>-rides-by-payment-type-repartition`,
+/// co-partitioned with `payment_types`) and look the table's store up. The result is written
+/// to `output` keyed by pickup location id again.
+pub fn rides_enrich_zones_topology(
+    rides: &str,
+    zones: &str,
+    payment_types: &str,
+    output: &str,
+) -> streams_core::Result<Topology> {
+    use streams_core::{Materialized, Repartitioned};
+    let builder = StreamsBuilder::new();
+    let zone_table = builder.global_table(
+        zones,
+        Consumed::with(StringSerde, Json::<Zone>::new()),
+        Materialized::named(ZONES_STORE),
+    );
+    builder.table(
+        payment_types,
+        Consumed::with(StringSerde, StringSerde),
+        Materialized::named(PAYMENT_TYPES_STORE),
+    );
+    builder
+        .stream(
+            rides,
+            Consumed::with(StringSerde, Json::<Ride>::new())
+                .with_timestamp_extractor(ValueTimestamp::new(|r: &Ride| r.pickup_millis())),
+        )
+        .left_join_global(
+            &zone_table,
+            |_, ride| ride.pu_location_id.to_string(),
+            |ride: Ride, pickup: Option<Zone>| (ride, pickup),
+        )
+        .left_join_global(
+            &zone_table,
+            |_, (ride, _)| ride.do_location_id.to_string(),
+            |(ride, pickup), dropoff: Option<Zone>| {
+                EnrichedRide::new(&ride, pickup.as_ref(), dropoff.as_ref())
+            },
+        )
+        .select_key(|_, r| r.payment_type.to_string())
+        .repartition(
+            Repartitioned::with(StringSerde, Json::<EnrichedRide>::new())
+                .with_name("rides-by-payment-type"),
+        )
+        .process(|| PaymentLookup { store: None }, &[PAYMENT_TYPES_STORE])
+        .to(
+            output,
+            Produced::with(StringSerde, Json::<EnrichedRide>::new()),
+        );
+    builder.build()
+}
+
+/// Fills in the payment description from the payment-type table (rides keyed by payment type)
+/// and keys the ride by its pickup location again.
+struct PaymentLookup {
+    store: Option<streams_core::KeyValueStore<String, String>>,
+}
+
+impl streams_core::Processor<String, EnrichedRide, String, EnrichedRide> for PaymentLookup {
+    fn init(
+        &mut self,
+        ctx: &mut streams_core::ProcessorContext<'_, String, EnrichedRide>,
+    ) -> streams_core::Result<()> {
+        self.store = Some(ctx.get_state_store(PAYMENT_TYPES_STORE)?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        record: streams_core::Record<String, EnrichedRide>,
+        ctx: &mut streams_core::ProcessorContext<'_, String, EnrichedRide>,
+    ) -> streams_core::Result<()> {
+        let mut ride = record.value;
+        if let Some(store) = &self.store {
+            if let Some(description) = store.get(&record.key)? {
+                ride.payment = description;
+            }
+        }
+        let key = ride.pickup_location.to_string();
+        ctx.forward(streams_core::Record {
+            key,
+            value: ride,
+            timestamp: record.timestamp,
+            headers: record.headers,
+        })
+    }
 }

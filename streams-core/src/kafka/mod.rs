@@ -26,6 +26,7 @@
 
 mod control;
 mod embedded;
+mod global;
 mod thread;
 mod topics;
 
@@ -267,6 +268,7 @@ pub struct KafkaStreams {
     shared: Arc<Shared>,
     threads: Vec<std::thread::JoinHandle<()>>,
     control: Option<std::thread::JoinHandle<()>>,
+    global: Option<global::GlobalThread>,
     bootstrap: String,
     // Declared last: dropped after the threads are gone.
     embedded: Option<Arc<EmbeddedCluster>>,
@@ -345,6 +347,7 @@ impl KafkaStreams {
             }),
             threads: Vec::new(),
             control: None,
+            global: None,
             bootstrap,
             embedded,
         })
@@ -595,6 +598,32 @@ impl KafkaStreams {
         } else {
             String::new()
         };
+        let global_topics: Vec<String> = self
+            .plan
+            .global_stores
+            .iter()
+            .map(|g| g.topic.clone())
+            .collect();
+        let mut global_consumer =
+            self.client_config("global.consumer", &format!("{app}-global-consumer"));
+        global_consumer.set("group.id", format!("{app}-global"));
+        if exactly_once {
+            global_consumer.set("isolation.level", "read_committed");
+        }
+        self.global = global::GlobalThread::start(
+            global::GlobalSetup {
+                plan: self.plan.clone(),
+                consumer: global_consumer,
+                state_dir: state_root.join(&app),
+                handler: task_config.handler,
+                rocksdb_memory_bytes: self.config.rocksdb_total_memory_bytes()?,
+                commit_interval: self.config.commit_interval()?,
+                partition_counts: topics.partition_counts(&global_topics)?,
+                bootstrap_timeout: Duration::from_secs(300),
+                shared: self.shared.clone(),
+            },
+            &app,
+        )?;
         {
             let mut inner = self.shared.lock();
             inner.phases = vec![ThreadPhase::Starting; threads];
@@ -703,9 +732,15 @@ impl KafkaStreams {
                 return Err(StreamsError::Internal("a stream thread panicked".into()));
             }
         }
+        // After the tasks that read the global stores are closed.
+        let global = self
+            .global
+            .take()
+            .map_or(Ok(()), global::GlobalThread::stop);
         let mut inner = self.shared.lock();
         match inner.error.take() {
             Some(e) => Err(e),
+            None if global.is_err() => global,
             None => {
                 self.shared
                     .set_state(&mut inner, KafkaStreamsState::NotRunning);
@@ -717,7 +752,7 @@ impl KafkaStreams {
 
 impl Drop for KafkaStreams {
     fn drop(&mut self) {
-        if !self.threads.is_empty() || self.control.is_some() {
+        if !self.threads.is_empty() || self.control.is_some() || self.global.is_some() {
             if let Err(e) = self.close(Duration::from_secs(60)) {
                 tracing::error!(error = %e, "closing on drop failed");
             }

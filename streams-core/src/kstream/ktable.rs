@@ -741,7 +741,7 @@ pub(super) fn names<K: Data, V: Data, VA: 'static>(
 }
 
 /// Adds the store of `m` and the aggregating processor over `input`; the result is the table.
-fn materialize<K: Data, VI: Data, VA: Data, P>(
+pub(super) fn materialize<K: Data, VI: Data, VA: Data, P>(
     input: &KStream<K, VI>,
     m: Materialized<K, VA>,
     store_name: String,

@@ -3,6 +3,7 @@
 //! Operations are typed end to end; serdes are needed only where records cross a topic (sources,
 //! sinks, repartitioning). Inside a sub-topology records pass between operations as Rust values.
 
+mod global;
 mod internals;
 mod join;
 mod join_store;
@@ -10,6 +11,7 @@ mod join_windows;
 mod ktable;
 mod options;
 mod suppress;
+mod table_join;
 mod windowed;
 pub mod windows;
 
@@ -29,6 +31,7 @@ use crate::serdes::{DynSerde, Nullable};
 use crate::state::StoreBuilder;
 use crate::timestamp::{RecordTimestamp, TimestampExtractor};
 
+pub use global::GlobalKTable;
 use internals::{
     Branch, Filter, FlatMap, FlatMapValues, Map, MapValues, PassThrough, Peek, Predicate, SelectKey,
 };

@@ -47,6 +47,8 @@ pub struct Topology {
     pub(crate) nodes: Vec<NodeDef>,
     stores: Vec<StoreDef>,
     pub(crate) internal_topics: Vec<InternalTopicDef>,
+    /// Global stores (filled from a whole topic, read by every task).
+    pub(crate) global_stores: Vec<crate::state::global::GlobalStoreDef>,
     /// First error met while the DSL built this topology; reported by `build()`.
     pub(crate) deferred_error: Option<StreamsError>,
 }
@@ -94,6 +96,18 @@ impl Topology {
             if t.display().is_empty() {
                 return Err(StreamsError::InvalidTopology(format!(
                     "source `{name}` has an empty topic name"
+                )));
+            }
+            if let Some(g) = self
+                .global_stores
+                .iter()
+                .find(|g| TopicName::User(g.topic.clone()) == *t)
+            {
+                return Err(StreamsError::InvalidTopology(format!(
+                    "topic `{}` is already read by global store `{}`; a global table needs a \
+                     topic of its own",
+                    t.display(),
+                    g.name
                 )));
             }
             if let Some(other) = self
@@ -304,6 +318,13 @@ impl Topology {
                 )));
             }
             for s in stores {
+                if self.global_stores.iter().any(|g| g.name == *s) {
+                    // Read-only and shared by every task: connects no sub-topologies.
+                    if !self.nodes[idx].stores.iter().any(|x| x == s) {
+                        self.nodes[idx].stores.push((*s).to_string());
+                    }
+                    continue;
+                }
                 let store = self
                     .stores
                     .iter_mut()
@@ -379,6 +400,35 @@ impl Topology {
         }
         self.nodes.push(def);
         Ok(idx)
+    }
+
+    /// Declares a global store filled from `def.topic`.
+    pub(crate) fn add_global_store_def(
+        &mut self,
+        def: crate::state::global::GlobalStoreDef,
+    ) -> Result<()> {
+        if self.stores.iter().any(|s| s.builder.name() == def.name)
+            || self.global_stores.iter().any(|g| g.name == def.name)
+        {
+            return Err(StreamsError::InvalidTopology(format!(
+                "state store `{}` is added twice",
+                def.name
+            )));
+        }
+        let topic = TopicName::User(def.topic.clone());
+        let read_by_source = self
+            .nodes
+            .iter()
+            .any(|n| matches!(&n.kind, NodeKind::Source { topics } if topics.contains(&topic)));
+        if read_by_source || self.global_stores.iter().any(|g| g.topic == def.topic) {
+            return Err(StreamsError::InvalidTopology(format!(
+                "topic `{}` is already read by the topology; a global table needs a topic of \
+                 its own",
+                def.topic
+            )));
+        }
+        self.global_stores.push(def);
+        Ok(())
     }
 
     pub(crate) fn add_internal_topic(&mut self, name: &str, partitions: Option<i32>) {
@@ -506,6 +556,7 @@ impl Topology {
         Ok(TopologyPlan {
             subtopologies,
             internal_topics: self.internal_topics.clone(),
+            global_stores: self.global_stores.iter().map(|g| g.plan()).collect(),
         })
     }
 

@@ -788,29 +788,14 @@ impl<K: Clone + 'static, V: Clone + 'static> StateStore for KeyValueStore<K, V> 
     }
     fn restore(&self, records: &[ChangelogRecord<'_>]) -> Result<()> {
         let mut inner = self.inner.borrow_mut();
-        let mut arena = Vec::with_capacity(records.len() * 24);
-        let mut spans = Vec::with_capacity(records.len());
         for r in records {
             if let Some(x) = &mut inner.expiry {
                 if let Some(t) = x.windowing.time_of(r.key) {
                     x.observed = x.observed.max(t);
                 }
             }
-            match r.value {
-                Some(v) => {
-                    let start = arena.len();
-                    arena.extend_from_slice(&r.timestamp.to_be_bytes());
-                    arena.extend_from_slice(v);
-                    spans.push((r.key, Some((start, arena.len()))));
-                }
-                None => spans.push((r.key, None)),
-            }
         }
-        let ops: Vec<BatchOp<'_>> = spans
-            .iter()
-            .map(|(k, s)| (*k, s.map(|(a, b)| &arena[a..b])))
-            .collect();
-        inner.backend.write_batch(&ops)?;
+        write_timestamped(&mut *inner.backend, records)?;
         // Restored data supersedes anything cached.
         inner.clear_overlay();
         inner.dirty = 0;
@@ -828,4 +813,35 @@ impl<K: Clone + 'static, V: Clone + 'static> StateStore for KeyValueStore<K, V> 
         let ops: Vec<BatchOp<'_>> = keys.iter().map(|k| (k.as_slice(), None)).collect();
         inner.backend.write_batch(&ops)
     }
+}
+
+/// Writes changelog records to a backend in one batch, each value stored behind its 8-byte
+/// timestamp (the layout of every key-value store); `None` values delete.
+pub(crate) fn write_timestamped(
+    backend: &mut dyn BytesStore,
+    records: &[ChangelogRecord<'_>],
+) -> Result<()> {
+    let mut arena = Vec::with_capacity(
+        records
+            .iter()
+            .map(|r| 8 + r.value.map_or(0, <[u8]>::len))
+            .sum(),
+    );
+    let mut spans = Vec::with_capacity(records.len());
+    for r in records {
+        match r.value {
+            Some(v) => {
+                let start = arena.len();
+                arena.extend_from_slice(&r.timestamp.to_be_bytes());
+                arena.extend_from_slice(v);
+                spans.push((r.key, Some((start, arena.len()))));
+            }
+            None => spans.push((r.key, None)),
+        }
+    }
+    let ops: Vec<BatchOp<'_>> = spans
+        .iter()
+        .map(|(k, s)| (*k, s.map(|(a, b)| &arena[a..b])))
+        .collect();
+    backend.write_batch(&ops)
 }

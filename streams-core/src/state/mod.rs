@@ -2,6 +2,7 @@
 //! and the key-value store; windowed, session and persistent (RocksDB) stores build on it.
 
 mod cache;
+pub(crate) mod global;
 pub(crate) mod internals;
 mod key_value;
 mod window;
@@ -16,6 +17,7 @@ use crate::processor::internals::collector::RecordCollector;
 use crate::processor::TaskId;
 
 pub use cache::CacheBudget;
+pub use global::GlobalKeyValueStore;
 pub use internals::StoreType;
 pub(crate) use key_value::Windowing;
 pub use key_value::{KeyValueStore, KeyValueStoreBuilder, Stores};

@@ -110,6 +110,8 @@ pub(crate) struct SubtopologyPlan {
 pub(crate) struct TopologyPlan {
     pub subtopologies: Vec<SubtopologyPlan>,
     pub internal_topics: Vec<InternalTopicDef>,
+    /// Global stores with their shared instances (opened by the driver or the global thread).
+    pub global_stores: Vec<crate::state::global::GlobalStorePlan>,
 }
 
 impl TopologyPlan {

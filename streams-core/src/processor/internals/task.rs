@@ -124,6 +124,9 @@ impl StreamTask {
                 });
             }
         }
+        for g in &plan.global_stores {
+            stores.insert(g.name.clone(), (g.handle)(&g.cell));
+        }
         Ok(StreamTask {
             sub,
             nodes,
