@@ -1,6 +1,8 @@
 //! Small pieces the example command lines share: durations, data files, Ctrl-C.
 
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +60,36 @@ pub fn find_data_file(name: &str) -> PathBuf {
         .find(|p| p.is_file())
         .cloned()
         .unwrap_or_else(|| data_dir().join(name))
+}
+
+/// The `main` of an example program: parses the command line (printing help, version or usage
+/// errors as clap does), runs `run`, and turns its error into a message on stderr and exit
+/// status 1. A closed stdout (`program | head`) ends the program quietly with status 0.
+pub fn main_with<C: clap::Parser>(
+    program: &str,
+    run: impl FnOnce(&C) -> Result<(), ExampleError>,
+) -> ExitCode {
+    let cli = match C::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(ExampleError::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{program}: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Installs a Ctrl-C (and SIGTERM) handler that sets the returned flag. A second Ctrl-C exits

@@ -36,6 +36,16 @@ pub enum RideKey {
 }
 
 impl RideKey {
+    /// The column the key comes from (`PULocationID`, ...), or `none`.
+    pub fn column(self) -> &'static str {
+        match self {
+            RideKey::PickupLocation => "PULocationID",
+            RideKey::DropoffLocation => "DOLocationID",
+            RideKey::Vendor => "VendorID",
+            RideKey::None => "none",
+        }
+    }
+
     /// Writes the key of `ride` into `buf` (cleared first); `false` for [`RideKey::None`].
     pub fn write_key(self, ride: &Ride, buf: &mut String) -> bool {
         buf.clear();
@@ -250,6 +260,29 @@ mod tests {
         assert_eq!(buf, "1");
         assert!(!RideKey::None.write_key(&ride, &mut buf));
         assert_eq!(buf, "");
+    }
+
+    #[test]
+    fn key_columns_are_the_flag_values() {
+        use clap::ValueEnum;
+        let names: Vec<(&str, String)> = RideKey::value_variants()
+            .iter()
+            .map(|k| {
+                (
+                    k.column(),
+                    k.to_possible_value().unwrap().get_name().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("PULocationID", "PULocationID".to_string()),
+                ("DOLocationID", "DOLocationID".to_string()),
+                ("VendorID", "VendorID".to_string()),
+                ("none", "none".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -174,11 +174,32 @@ fn run_ok(bin: &str, args: &[&str]) -> Program {
     p
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("examples-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory under the system temp dir, deleted on drop (kept when the test fails).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("examples-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,7 +305,7 @@ fn assert_topic_has_the_csv_rides(bootstrap: &str, topic: &str, key_column: &str
 
 #[test]
 fn produce_rides_serves_its_embedded_cluster_until_terminated() {
-    let dir = temp_dir("serve");
+    let dir = TempDir::new("serve");
     let address_file = dir.join("address");
     let mut p = Program::start(PRODUCE, &["--address-file", address_file.to_str().unwrap()]);
     let bootstrap = p.wait_for("the cluster address", WAIT, |lines| {
@@ -324,7 +345,7 @@ fn produce_rides_serves_its_embedded_cluster_until_terminated() {
 fn produce_rides_creates_the_topic_on_tansu_and_skips_bad_rows() {
     let cluster = Cluster::tansu();
     let b = cluster.bootstrap();
-    let dir = temp_dir("bad-rows");
+    let dir = TempDir::new("bad-rows");
     let file = dir.join("rides.csv");
     let csv = std::fs::read_to_string(streams_examples::data_dir().join("rides.csv")).unwrap();
     let mut lines: Vec<&str> = csv.lines().take(6).collect();
@@ -572,13 +593,13 @@ fn start_app(
     output: &str,
     name: &str,
     extra: &[&str],
-) -> (Program, String) {
-    let state = temp_dir(name);
+) -> (Program, String, TempDir) {
+    let state = TempDir::new(name);
     let mut args: Vec<String> = [
         "--application-id",
         name,
         "--state-dir",
-        state.to_str().unwrap(),
+        state.path(),
         "--commit-interval-ms",
         "200",
     ]
@@ -602,11 +623,11 @@ fn start_app(
         }),
     };
     run_ok(PRODUCE, &["--bootstrap-servers", &bootstrap, "--quiet"]);
-    (app, bootstrap)
+    (app, bootstrap, state)
 }
 
 fn ride_count_by_location(tansu: Option<Cluster>, name: &str) {
-    let (mut app, b) = start_app(
+    let (mut app, b, _state) = start_app(
         COUNT,
         tansu.as_ref(),
         "rides-pulocation-count",
@@ -683,7 +704,7 @@ fn ride_count_by_location_on_tansu() {
 // ---------------------------------------------------------------------------------------------
 
 fn ride_count_windowed(tansu: Option<Cluster>, name: &str) {
-    let (mut app, b) = start_app(
+    let (mut app, b, _state) = start_app(
         WINDOWED,
         tansu.as_ref(),
         "rides-pulocation-window-count",

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use streams_examples::{
-    consume, parse_duration, stop_on_ctrl_c, ConsumeEnd, ConsumeOptions, ExampleError, KeyFormat,
-    OutputFormat, RecordFormatter, ValueFormat, RIDE_WINDOW_SIZE,
+    consume, main_with, parse_duration, stop_on_ctrl_c, ConsumeEnd, ConsumeOptions, ExampleError,
+    KeyFormat, OutputFormat, RecordFormatter, ValueFormat, RIDE_WINDOW_SIZE,
 };
 
 /// Prints the records of a Kafka topic: partition, offset, timestamp, key and value, decoded.
@@ -57,28 +57,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        // `consume ... | head`: the reader went away, which is how such a run ends.
-        Err(ExampleError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("consume: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    main_with("consume", run)
 }
 
 fn run(cli: &Cli) -> Result<(), ExampleError> {

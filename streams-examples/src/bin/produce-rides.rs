@@ -21,9 +21,9 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use streams_core::EmbeddedCluster;
 use streams_examples::{
-    ensure_topic, find_data_file, open_rides, produce_rides, stop_on_ctrl_c, ExampleError,
-    GeneratorConfig, LoadError, ProduceOptions, ProduceSummary, RideGenerator, RideKey,
-    DATETIME_FORMAT, RIDES_TOPIC,
+    ensure_topic, find_data_file, main_with, open_rides, produce_rides, stop_on_ctrl_c,
+    ExampleError, GeneratorConfig, LoadError, ProduceOptions, ProduceSummary, RideGenerator,
+    RideKey, DATETIME_FORMAT, RIDES_TOPIC,
 };
 
 /// Produces NYC taxi rides to a Kafka topic as JSON (the course's producer).
@@ -86,24 +86,7 @@ fn parse_start(s: &str) -> Result<NaiveDateTime, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("produce-rides: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    main_with("produce-rides", run)
 }
 
 fn out(what: std::fmt::Arguments<'_>) -> Result<(), ExampleError> {
@@ -181,8 +164,9 @@ fn run(cli: &Cli) -> Result<(), ExampleError> {
                 ..GeneratorConfig::default()
             };
             out(format_args!(
-                "producing {n} generated rides to `{}` (key {:?})",
-                cli.topic, cli.key
+                "producing {n} generated rides to `{}` (key {})",
+                cli.topic,
+                cli.key.column()
             ))?;
             let bar = progress_bar(show_progress, Some(n));
             let rides = RideGenerator::new(&config).take(n as usize).map(Ok);
@@ -203,10 +187,10 @@ fn run(cli: &Cli) -> Result<(), ExampleError> {
                 .unwrap_or_else(|| find_data_file("rides.csv"));
             let rows = open_rides(&path)?;
             out(format_args!(
-                "producing the rides of {} to `{}` (key {:?})",
+                "producing the rides of {} to `{}` (key {})",
                 path.display(),
                 cli.topic,
-                cli.key
+                cli.key.column()
             ))?;
             let bar = progress_bar(show_progress, count_rows(&path));
             let on_bad = |e: &LoadError| bar.suspend(|| eprintln!("produce-rides: skipped {e}"));
@@ -261,9 +245,9 @@ fn progress_bar(show: bool, total: Option<u64>) -> ProgressBar {
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout()),
     };
     let template = if total.is_some() {
-        "{bar:40} {pos}/{len} rides, {per_sec}, eta {eta}"
+        "{bar:40} {pos}/{len} rides ({elapsed}, eta {eta})"
     } else {
-        "{spinner} {pos} rides, {per_sec}"
+        "{spinner} {pos} rides ({elapsed})"
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use streams_core::{KafkaStreams, KafkaStreamsState, StreamsConfig};
 use streams_examples::{
-    find_data_file, load_zones, parse_duration, render_top_locations, ride_count_topology,
-    stop_on_ctrl_c, CountReader, ExampleError, RIDES_TOPIC, RIDE_COUNTS_TOPIC,
+    find_data_file, load_zones, main_with, parse_duration, render_top_locations,
+    ride_count_topology, stop_on_ctrl_c, CountReader, ExampleError, RIDES_TOPIC, RIDE_COUNTS_TOPIC,
 };
 
 /// Counts taxi rides per pickup location with Kafka Streams in Rust, with a live table of the
@@ -59,24 +59,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ride-count-by-location: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    main_with("ride-count-by-location", run)
 }
 
 fn run(cli: &Cli) -> Result<(), ExampleError> {

@@ -15,8 +15,8 @@ use std::time::Duration;
 use clap::Parser;
 use streams_core::{KafkaStreams, KafkaStreamsState, StreamsConfig, Windowed};
 use streams_examples::{
-    find_data_file, load_zones, parse_duration, ride_count_windowed_topology, stop_on_ctrl_c,
-    topic_partitions, ExampleError, RIDES_TOPIC, RIDE_WINDOW_COUNTS_TOPIC,
+    find_data_file, load_zones, main_with, parse_duration, ride_count_windowed_topology,
+    stop_on_ctrl_c, topic_partitions, ExampleError, RIDES_TOPIC, RIDE_WINDOW_COUNTS_TOPIC,
 };
 
 /// Counts taxi rides per pickup location per minute of pickup time (Kafka Streams in Rust),
@@ -62,24 +62,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ride-count-windowed: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    main_with("ride-count-windowed", run)
 }
 
 /// A window bound (ms) formatted with `format` in UTC, or the number when out of range.
