@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use streams_core::StreamsConfig;
+
 use crate::{data_dir, ExampleError};
 
 /// Parses a duration written as a number with a unit: `250ms`, `90s`, `5m`, `1h`, `2d`; a bare
@@ -60,6 +62,40 @@ pub fn find_data_file(name: &str) -> PathBuf {
         .find(|p| p.is_file())
         .cloned()
         .unwrap_or_else(|| data_dir().join(name))
+}
+
+/// The Kafka Streams flags the counting programs share (`#[command(flatten)]` them).
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+pub struct StreamsArgs {
+    /// Kafka cluster [default: an embedded cluster in this process, whose address is printed;
+    /// feed it with `produce-rides --bootstrap-servers ADDRESS`].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_servers: Option<String>,
+    /// `state.dir` [default: $TMPDIR/kafka-streams].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// `commit.interval.ms`.
+    #[arg(long, default_value_t = 1000)]
+    pub commit_interval_ms: u64,
+    /// `num.stream.threads`.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+}
+
+impl StreamsArgs {
+    /// The `StreamsConfig` these flags say, for `application_id`.
+    pub fn config(&self, application_id: &str) -> StreamsConfig {
+        let mut config = StreamsConfig::new(application_id)
+            .with("commit.interval.ms", self.commit_interval_ms.to_string())
+            .with("num.stream.threads", self.threads.to_string());
+        if let Some(b) = &self.bootstrap_servers {
+            config.set("bootstrap.servers", b);
+        }
+        if let Some(d) = &self.state_dir {
+            config.set("state.dir", d.to_string_lossy());
+        }
+        config
+    }
 }
 
 /// The `main` of an example program: parses the command line (printing help, version or usage

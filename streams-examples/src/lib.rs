@@ -36,7 +36,7 @@ mod live;
 mod produce;
 mod windowed;
 
-pub use cli::{find_data_file, main_with, parse_duration, stop_on_ctrl_c};
+pub use cli::{find_data_file, main_with, parse_duration, stop_on_ctrl_c, StreamsArgs};
 pub use consume::{
     consume, ConsumeEnd, ConsumeOptions, KeyFormat, OutputFormat, RawRecord, RecordFormatter,
     ValueFormat,

@@ -7,17 +7,17 @@
 //! ```
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use streams_core::{KafkaStreams, KafkaStreamsState, StreamsConfig};
+use streams_core::{KafkaStreams, KafkaStreamsState};
 use streams_examples::{
     find_data_file, load_zones, main_with, parse_duration, render_top_locations,
-    ride_count_topology, stop_on_ctrl_c, CountReader, ExampleError, RIDES_TOPIC, RIDE_COUNTS_TOPIC,
+    ride_count_topology, stop_on_ctrl_c, CountReader, ExampleError, StreamsArgs, RIDES_TOPIC,
+    RIDE_COUNTS_TOPIC,
 };
 
 /// Counts taxi rides per pickup location with Kafka Streams in Rust, with a live table of the
@@ -25,10 +25,8 @@ use streams_examples::{
 #[derive(Parser, Debug)]
 #[command(name = "ride-count-by-location", version)]
 struct Cli {
-    /// Kafka cluster [default: an embedded cluster, whose address is printed; produce rides
-    /// to it with `produce-rides --bootstrap-servers ADDRESS`].
-    #[arg(long, value_name = "HOST:PORT")]
-    bootstrap_servers: Option<String>,
+    #[command(flatten)]
+    streams: StreamsArgs,
     /// `application.id`: the consumer group and the prefix of internal topics.
     #[arg(long, default_value = "ride-count-by-location")]
     application_id: String,
@@ -38,15 +36,6 @@ struct Cli {
     /// Output topic of counts (key = PULocationID, value = 8-byte big-endian count).
     #[arg(long, default_value = RIDE_COUNTS_TOPIC)]
     output: String,
-    /// `state.dir` [default: $TMPDIR/kafka-streams].
-    #[arg(long, value_name = "DIR")]
-    state_dir: Option<PathBuf>,
-    /// `commit.interval.ms`.
-    #[arg(long, default_value_t = 1000)]
-    commit_interval_ms: u64,
-    /// `num.stream.threads`.
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
     /// Rows of the live table.
     #[arg(long, default_value_t = 10)]
     top: usize,
@@ -64,15 +53,7 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<(), ExampleError> {
     let zones = load_zones(&find_data_file("taxi_zone_lookup.csv"))?;
-    let mut config = StreamsConfig::new(&cli.application_id)
-        .with("commit.interval.ms", cli.commit_interval_ms.to_string())
-        .with("num.stream.threads", cli.threads.to_string());
-    if let Some(b) = &cli.bootstrap_servers {
-        config.set("bootstrap.servers", b);
-    }
-    if let Some(d) = &cli.state_dir {
-        config.set("state.dir", d.to_string_lossy());
-    }
+    let config = cli.streams.config(&cli.application_id);
     let mut streams = KafkaStreams::new(ride_count_topology(&cli.input, &cli.output)?, config)?;
     let bootstrap = streams.bootstrap_servers().to_string();
     if let Some(cluster) = streams.embedded_cluster() {

@@ -7,16 +7,16 @@
 //! ```
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::Parser;
-use streams_core::{KafkaStreams, KafkaStreamsState, StreamsConfig, Windowed};
+use streams_core::{KafkaStreams, KafkaStreamsState, Windowed};
 use streams_examples::{
     find_data_file, load_zones, main_with, parse_duration, ride_count_windowed_topology,
-    stop_on_ctrl_c, topic_partitions, ExampleError, RIDES_TOPIC, RIDE_WINDOW_COUNTS_TOPIC,
+    stop_on_ctrl_c, topic_partitions, ExampleError, StreamsArgs, RIDES_TOPIC,
+    RIDE_WINDOW_COUNTS_TOPIC,
 };
 
 /// Counts taxi rides per pickup location per minute of pickup time (Kafka Streams in Rust),
@@ -29,10 +29,8 @@ use streams_examples::{
 #[derive(Parser, Debug)]
 #[command(name = "ride-count-windowed", version)]
 struct Cli {
-    /// Kafka cluster [default: an embedded cluster, whose address is printed; produce rides
-    /// to it with `produce-rides --bootstrap-servers ADDRESS`].
-    #[arg(long, value_name = "HOST:PORT")]
-    bootstrap_servers: Option<String>,
+    #[command(flatten)]
+    streams: StreamsArgs,
     /// How long after a window's end late rides are still counted, e.g. 0s, 5m, 1h.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1h")]
     grace: Duration,
@@ -50,15 +48,6 @@ struct Cli {
     /// cluster).
     #[arg(long, default_value_t = 2)]
     partitions: i32,
-    /// `state.dir` [default: $TMPDIR/kafka-streams].
-    #[arg(long, value_name = "DIR")]
-    state_dir: Option<PathBuf>,
-    /// `commit.interval.ms`.
-    #[arg(long, default_value_t = 1000)]
-    commit_interval_ms: u64,
-    /// `num.stream.threads`.
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
 }
 
 fn main() -> ExitCode {
@@ -95,15 +84,7 @@ fn run(cli: &Cli) -> Result<(), ExampleError> {
     };
     let topology = ride_count_windowed_topology(&cli.input, &cli.output, cli.grace, print_final)?;
 
-    let mut config = StreamsConfig::new(&cli.application_id)
-        .with("commit.interval.ms", cli.commit_interval_ms.to_string())
-        .with("num.stream.threads", cli.threads.to_string());
-    if let Some(b) = &cli.bootstrap_servers {
-        config.set("bootstrap.servers", b);
-    }
-    if let Some(d) = &cli.state_dir {
-        config.set("state.dir", d.to_string_lossy());
-    }
+    let config = cli.streams.config(&cli.application_id);
     let mut streams = KafkaStreams::new(topology, config)?;
     let bootstrap = streams.bootstrap_servers().to_string();
     match streams.embedded_cluster() {
