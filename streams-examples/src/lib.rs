@@ -28,6 +28,25 @@
 
 #![warn(missing_docs)]
 
+mod cli;
+mod consume;
+mod generate;
+mod kafka;
+mod live;
+mod produce;
+mod windowed;
+
+pub use cli::{find_data_file, main_with, parse_duration, stop_on_ctrl_c, StreamsArgs};
+pub use consume::{
+    consume, ConsumeEnd, ConsumeOptions, KeyFormat, OutputFormat, RawRecord, RecordFormatter,
+    ValueFormat,
+};
+pub use generate::{GeneratorConfig, RideGenerator, ZONE_COUNT};
+pub use kafka::{client_config, ensure_topic, topic_partitions};
+pub use live::{render_top_locations, CountReader};
+pub use produce::{produce_rides, ProduceOptions, ProduceSummary, RideKey};
+pub use windowed::{ride_count_windowed_topology, RIDE_WINDOW_COUNTS_TOPIC, RIDE_WINDOW_SIZE};
+
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
@@ -249,6 +268,41 @@ pub fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
+/// Errors of the example programs, each saying what failed and where (cluster, topic, file).
+#[derive(Debug, thiserror::Error)]
+pub enum ExampleError {
+    /// A data file could not be read.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The streams engine failed.
+    #[error(transparent)]
+    Streams(#[from] streams_core::StreamsError),
+    /// A Kafka client call failed.
+    #[error("cannot {action}: {source}")]
+    Kafka {
+        /// What was being done, naming the cluster or topic.
+        action: String,
+        /// The client's error.
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// A topic could not be created, written or read as needed (the message says why).
+    #[error("{0}")]
+    Topic(String),
+    /// A command-line value is invalid (the message names the flag).
+    #[error("{0}")]
+    Usage(String),
+    /// Writing the output failed.
+    #[error("cannot write to {what}: {source}")]
+    Io {
+        /// Where the output went (stdout, a file).
+        what: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// A row of a ride file that could not be read as a [`Ride`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BadRow {
@@ -353,6 +407,31 @@ fn read_with(
     path: &Path,
     mut on_bad: impl FnMut(BadRow) -> Result<(), LoadError>,
 ) -> Result<Vec<Ride>, LoadError> {
+    let mut rides = Vec::new();
+    for row in open_rides(path)? {
+        match row {
+            Ok(ride) => rides.push(ride),
+            Err(LoadError::BadRow { line, error, .. }) => on_bad(BadRow { line, error })?,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(rides)
+}
+
+/// Opens a ride CSV file (with the TLC header) for reading row by row, without loading it
+/// whole: the iterator yields each row as a [`Ride`], or [`LoadError::BadRow`] (with its line)
+/// for a row that is not a valid ride, after which reading goes on. A read error
+/// ([`LoadError::Io`]) is yielded once and ends the iteration.
+///
+/// ```
+/// use streams_examples::*;
+/// let mut rows = open_rides(&data_dir().join("rides.csv"))?;
+/// let first = rows.next().expect("a row")?;
+/// assert_eq!(first.pu_location_id, 238);
+/// assert_eq!(rows.count(), 265);
+/// # Ok::<(), LoadError>(())
+/// ```
+pub fn open_rides(path: &Path) -> Result<RideRows, LoadError> {
     let io = |source: csv::Error| LoadError::Io {
         path: path.to_path_buf(),
         source,
@@ -370,16 +449,66 @@ fn read_with(
             missing,
         });
     }
-    let mut rides = Vec::new();
-    for result in reader.records() {
-        let parsed = result.and_then(|record| record.deserialize::<Ride>(Some(&headers)));
-        match parsed {
-            Ok(ride) => rides.push(ride),
-            Err(e) if e.is_io_error() => return Err(io(e)),
-            Err(e) => on_bad(bad_row(&e, &headers))?,
-        }
+    Ok(RideRows {
+        path: path.to_path_buf(),
+        reader,
+        headers,
+        record: csv::StringRecord::new(),
+        done: false,
+    })
+}
+
+/// The rows of a ride file, read one at a time: see [`open_rides`].
+#[derive(Debug)]
+pub struct RideRows {
+    path: PathBuf,
+    reader: csv::Reader<std::fs::File>,
+    headers: csv::StringRecord,
+    record: csv::StringRecord,
+    done: bool,
+}
+
+impl RideRows {
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    Ok(rides)
+}
+
+impl Iterator for RideRows {
+    type Item = Result<Ride, LoadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let parsed = match self.reader.read_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                return None;
+            }
+            Ok(true) => self.record.deserialize::<Ride>(Some(&self.headers)),
+            Err(e) => Err(e),
+        };
+        Some(match parsed {
+            Ok(ride) => Ok(ride),
+            Err(e) if e.is_io_error() => {
+                self.done = true;
+                Err(LoadError::Io {
+                    path: self.path.clone(),
+                    source: e,
+                })
+            }
+            Err(e) => {
+                let bad = bad_row(&e, &self.headers);
+                Err(LoadError::BadRow {
+                    path: self.path.clone(),
+                    line: bad.line,
+                    error: bad.error,
+                })
+            }
+        })
+    }
 }
 
 fn bad_row(e: &csv::Error, headers: &csv::StringRecord) -> BadRow {

@@ -23,8 +23,8 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 use rdkafka::{Offset, TopicPartitionList};
 use streams_core::{KafkaStreams, StreamsConfig, StreamsError};
 use streams_examples::{
-    data_dir, load_zones, read_rides, ride_count_topology, LoadError, RIDES_TOPIC,
-    RIDE_COUNTS_TOPIC,
+    data_dir, load_zones, main_with, read_rides, ride_count_topology, ExampleError, LoadError,
+    RIDES_TOPIC, RIDE_COUNTS_TOPIC,
 };
 
 /// Counts the course's taxi rides per pickup location with Kafka Streams (in Rust) on an
@@ -61,26 +61,22 @@ enum DemoError {
     Stdout(#[from] io::Error),
 }
 
-fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(DemoError::Stdout(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("demo: error: {e}");
-            ExitCode::FAILURE
+impl From<DemoError> for ExampleError {
+    fn from(e: DemoError) -> Self {
+        match e {
+            DemoError::Load(e) => e.into(),
+            DemoError::Streams(e) => e.into(),
+            DemoError::Stdout(source) => ExampleError::Io {
+                what: "stdout".into(),
+                source,
+            },
+            other => ExampleError::Topic(other.to_string()),
         }
     }
+}
+
+fn main() -> ExitCode {
+    main_with("demo", |cli: &Cli| run(cli).map_err(ExampleError::from))
 }
 
 fn run(cli: &Cli) -> Result<(), DemoError> {
