@@ -31,6 +31,7 @@
 mod cli;
 mod consume;
 mod generate;
+mod joins;
 mod kafka;
 mod live;
 mod produce;
@@ -42,6 +43,9 @@ pub use consume::{
     ValueFormat,
 };
 pub use generate::{GeneratorConfig, RideGenerator, ZONE_COUNT};
+pub use joins::{
+    pickup_locations, pickups_by_time, produce_keyed, rides_by_dropoff, KeyedRecord, TopicTail,
+};
 pub use kafka::{client_config, ensure_topic, topic_partitions};
 pub use live::{render_top_locations, CountReader};
 pub use produce::{produce_rides, ProduceOptions, ProduceSummary, RideKey};

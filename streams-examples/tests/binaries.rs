@@ -24,6 +24,8 @@ const PRODUCE: &str = env!("CARGO_BIN_EXE_produce-rides");
 const CONSUME: &str = env!("CARGO_BIN_EXE_consume");
 const COUNT: &str = env!("CARGO_BIN_EXE_ride-count-by-location");
 const WINDOWED: &str = env!("CARGO_BIN_EXE_ride-count-windowed");
+const JOIN: &str = env!("CARGO_BIN_EXE_rides-join-pickups");
+const ENRICH: &str = env!("CARGO_BIN_EXE_rides-enrich-zones");
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -800,4 +802,188 @@ fn ride_count_windowed_on_its_embedded_cluster() {
 #[test]
 fn ride_count_windowed_on_tansu() {
     ride_count_windowed(Some(Cluster::tansu()), "windowed-tansu");
+}
+
+// ---------------------------------------------------------------------------------------------
+// rides-join-pickups and rides-enrich-zones
+// ---------------------------------------------------------------------------------------------
+
+/// The course's rides as the library parses them.
+fn course_rides() -> Vec<Ride> {
+    streams_examples::load_rides(&streams_examples::data_dir().join("rides.csv")).unwrap()
+}
+
+/// Starts a join program that loads the course's data itself: on its own embedded cluster
+/// (`None`: address read from what it prints) or on Tansu.
+fn start_join_app(bin: &str, tansu: Option<&Cluster>, name: &str) -> (Program, String, TempDir) {
+    let state = TempDir::new(name);
+    let mut args: Vec<String> = [
+        "--application-id",
+        name,
+        "--state-dir",
+        state.path(),
+        "--commit-interval-ms",
+        "200",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(cluster) = tansu {
+        args.extend([
+            "--bootstrap-servers".to_string(),
+            cluster.bootstrap(),
+            "--load-course-data".to_string(),
+        ]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut app = Program::start(bin, &args);
+    let bootstrap = match tansu {
+        Some(cluster) => cluster.bootstrap(),
+        None => app.wait_for("the embedded cluster's address", WAIT, |lines| {
+            lines
+                .iter()
+                .find_map(|l| l.strip_prefix("bootstrap.servers=").map(str::to_string))
+        }),
+    };
+    (app, bootstrap, state)
+}
+
+/// Every (drop-off zone, VendorInfo) the course's join must find in `data/rides.csv`, computed
+/// here pair by pair: a ride's drop-off and a pickup in the same zone at most ten minutes
+/// apart (the 20-minute window holds them; the data is loaded in time order, so none is late).
+fn expected_vendor_infos() -> Vec<(String, streams_examples::VendorInfo)> {
+    let rides = course_rides();
+    let mut out = Vec::new();
+    for ride in &rides {
+        for other in &rides {
+            let pickup = streams_examples::PickupLocation {
+                pu_location_id: other.pu_location_id,
+                pickup_datetime: other.pickup_datetime,
+            };
+            if pickup.pu_location_id == ride.do_location_id {
+                if let Some(v) = streams_examples::vendor_info(ride, &pickup) {
+                    out.push((ride.do_location_id.to_string(), v));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    out
+}
+
+fn rides_join_pickups(tansu: Option<Cluster>, name: &str) {
+    let expected = expected_vendor_infos();
+    assert!(
+        expected.len() > 20,
+        "the course data has matches: {}",
+        expected.len()
+    );
+    let (mut app, b, _state) = start_join_app(JOIN, tansu.as_ref(), name);
+    app.wait_for("the start of the join", WAIT, |lines| {
+        lines
+            .iter()
+            .any(|l| l.starts_with("joining `"))
+            .then_some(())
+    });
+    let records = consume_all(&b, "vendor_info", expected.len(), WAIT)
+        .unwrap_or_else(|e| panic!("{e}\n{}", app.output()));
+    let mut got: Vec<(String, streams_examples::VendorInfo)> = records
+        .iter()
+        .map(|r| {
+            (
+                String::from_utf8(r.key.clone().unwrap()).unwrap(),
+                serde_json::from_slice(r.value.as_deref().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    assert_eq!(
+        got, expected,
+        "vendor_info holds exactly the course's matches"
+    );
+    app.wait_for("every match printed", WAIT, |lines| {
+        (lines.iter().filter(|l| l.starts_with("match: ")).count() == expected.len()).then_some(())
+    });
+    let status = app.terminate();
+    assert!(status.success(), "{status}\n{}", app.output());
+}
+
+#[test]
+fn rides_join_pickups_on_its_embedded_cluster() {
+    rides_join_pickups(None, "join-embedded");
+}
+
+#[test]
+fn rides_join_pickups_on_tansu() {
+    rides_join_pickups(Some(Cluster::tansu()), "join-tansu");
+}
+
+/// Every ride of `data/rides.csv` with its zones and payment type, computed here from the
+/// lookup files.
+fn expected_enriched() -> Vec<(String, streams_examples::EnrichedRide)> {
+    let dir = streams_examples::data_dir();
+    let zones = streams_examples::load_zones(&dir.join("taxi_zone_lookup.csv")).unwrap();
+    let payments: HashMap<String, String> =
+        streams_examples::payment_type_records(&dir.join("payment_type_lookup.csv"))
+            .unwrap()
+            .into_iter()
+            .collect();
+    let mut out: Vec<_> = course_rides()
+        .iter()
+        .map(|r| {
+            let mut e = streams_examples::EnrichedRide::new(
+                r,
+                zones.get(&r.pu_location_id),
+                zones.get(&r.do_location_id),
+            );
+            if let Some(p) = payments.get(&r.payment_type.to_string()) {
+                e.payment = p.clone();
+            }
+            (r.pu_location_id.to_string(), e)
+        })
+        .collect();
+    out.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    out
+}
+
+fn rides_enrich_zones(tansu: Option<Cluster>, name: &str) {
+    let expected = expected_enriched();
+    let (mut app, b, _state) = start_join_app(ENRICH, tansu.as_ref(), name);
+    app.wait_for("the start of the enrichment", WAIT, |lines| {
+        lines
+            .iter()
+            .any(|l| l.starts_with("enriching `"))
+            .then_some(())
+    });
+    let records = consume_all(&b, "rides-enriched", expected.len(), WAIT)
+        .unwrap_or_else(|e| panic!("{e}\n{}", app.output()));
+    let mut got: Vec<(String, streams_examples::EnrichedRide)> = records
+        .iter()
+        .map(|r| {
+            (
+                String::from_utf8(r.key.clone().unwrap()).unwrap(),
+                serde_json::from_slice(r.value.as_deref().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    assert_eq!(
+        got, expected,
+        "rides-enriched holds every ride with its zones and payment"
+    );
+    app.wait_for("every ride printed", WAIT, |lines| {
+        (lines.iter().filter(|l| l.starts_with("ride: ")).count() == expected.len()).then_some(())
+    });
+    let status = app.terminate();
+    assert!(status.success(), "{status}\n{}", app.output());
+}
+
+#[test]
+fn rides_enrich_zones_on_its_embedded_cluster() {
+    rides_enrich_zones(None, "enrich-embedded");
+}
+
+#[test]
+fn rides_enrich_zones_on_tansu() {
+    rides_enrich_zones(Some(Cluster::tansu()), "enrich-tansu");
 }
