@@ -393,11 +393,12 @@ impl<K: Data, V: Data, KO: Data> Processor<K, Change<V>, KO, Subscription<K>>
     }
 }
 
-/// Builds subscription store keys: `[fk length: 4 bytes BE][fk][pk]`.
+/// Builds subscription store keys, `[fk length: 4 bytes BE][fk][pk]`, in one reused buffer.
 struct CombinedKeys<K, KO> {
     fk_serde: Arc<dyn Serde<KO>>,
     pk_serde: Arc<dyn Serde<K>>,
     store: String,
+    buf: Vec<u8>,
 }
 
 impl<K: 'static, KO: 'static> CombinedKeys<K, KO> {
@@ -408,24 +409,26 @@ impl<K: 'static, KO: 'static> CombinedKeys<K, KO> {
         }
     }
     /// The prefix of every key of `fk`'s subscribers.
-    fn prefix(&self, fk: &KO) -> Result<Vec<u8>> {
-        let mut out = vec![0u8; 4];
-        self.fk_serde
-            .serialize(fk, &mut out)
-            .map_err(|e| self.err("foreign key", e))?;
-        let len = u32::try_from(out.len() - 4).map_err(|_| StreamsError::Store {
+    fn prefix(&mut self, fk: &KO) -> Result<&Vec<u8>> {
+        self.buf.clear();
+        self.buf.extend_from_slice(&[0; 4]);
+        if let Err(e) = self.fk_serde.serialize(fk, &mut self.buf) {
+            return Err(self.err("foreign key", e));
+        }
+        let len = u32::try_from(self.buf.len() - 4).map_err(|_| StreamsError::Store {
             store: self.store.clone(),
             reason: "a foreign key longer than 4 GiB".into(),
         })?;
-        out[..4].copy_from_slice(&len.to_be_bytes());
-        Ok(out)
+        self.buf[..4].copy_from_slice(&len.to_be_bytes());
+        Ok(&self.buf)
     }
-    fn key(&self, fk: &KO, pk: &K) -> Result<Vec<u8>> {
-        let mut out = self.prefix(fk)?;
-        self.pk_serde
-            .serialize(pk, &mut out)
-            .map_err(|e| self.err("primary key", e))?;
-        Ok(out)
+    /// The store key of `pk`'s subscription to `fk`.
+    fn key(&mut self, fk: &KO, pk: &K) -> Result<&Vec<u8>> {
+        self.prefix(fk)?;
+        if let Err(e) = self.pk_serde.serialize(pk, &mut self.buf) {
+            return Err(self.err("primary key", e));
+        }
+        Ok(&self.buf)
     }
 }
 
@@ -460,9 +463,9 @@ impl<K: Data, KO: Data, VO: Data> Processor<KO, Subscription<K>, K, Response<VO>
         let instruction = r.value.instruction;
         match instruction {
             Instruction::DeleteKeyNoPropagate | Instruction::DeleteKeyAndPropagate => {
-                subscriptions.delete(&key)?;
+                subscriptions.delete(key)?;
             }
-            _ => subscriptions.put_with_timestamp(&key, r.value.clone(), r.timestamp)?,
+            _ => subscriptions.put_with_timestamp(key, r.value.clone(), r.timestamp)?,
         }
         let found = right.get_with_timestamp(&r.key)?;
         let timestamp = found
@@ -515,7 +518,7 @@ impl<K: Data, KO: Data, VO: Data> Processor<KO, Change<VO>, K, Response<VO>>
             return Ok(());
         }
         let prefix = self.keys.prefix(&r.key)?;
-        for (_, sub, _) in subscriptions.prefix_scan(&prefix)? {
+        for (_, sub, _) in subscriptions.prefix_scan(prefix)? {
             ctx.forward(Record {
                 key: sub.primary_key,
                 value: Response {
@@ -806,6 +809,7 @@ impl<K: Data, V: Data> KTable<K, V> {
                 fk_serde: fk_serde.clone(),
                 pk_serde: pk_serde.clone(),
                 store: store.clone(),
+                buf: Vec::new(),
             }
         };
         let (k1, rs) = (keys.clone(), right_store.clone());
