@@ -900,24 +900,24 @@ pub const PAYMENT_TYPES_STORE: &str = "payment-types-store";
 /// JSON, event time: pickup) gets the borough and zone of its pickup and of its drop-off from
 /// the zone lookup in `zones`, read as a [`streams_core::GlobalKTable`] (left joins: an unknown
 /// location id gives [`UNKNOWN`]), and the description of its payment type from the table of
-/// `payment_types`. That second lookup is a stream-table join: the rides are re-keyed by
-/// payment type (through the repartition topic `<application.id>-rides-by-payment-type-repartition`,
-/// co-partitioned with `payment_types`) and look the table's store up. The result is written
-/// to `output` keyed by pickup location id again.
+/// `payment_types`. That second lookup is a stream-table left join on the payment type: the
+/// rides are re-keyed by payment type, so the join repartitions them first (through
+/// `<application.id>-rides-by-payment-type-repartition`, co-partitioned with
+/// `payment_types`). The result is written to `output` keyed by pickup location id again.
 pub fn rides_enrich_zones_topology(
     rides: &str,
     zones: &str,
     payment_types: &str,
     output: &str,
 ) -> streams_core::Result<Topology> {
-    use streams_core::{Materialized, Repartitioned};
+    use streams_core::{Joined, Materialized};
     let builder = StreamsBuilder::new();
     let zone_table = builder.global_table(
         zones,
         Consumed::with(StringSerde, Json::<Zone>::new()),
         Materialized::named(ZONES_STORE),
     );
-    builder.table(
+    let payment_table = builder.table(
         payment_types,
         Consumed::with(StringSerde, StringSerde),
         Materialized::named(PAYMENT_TYPES_STORE),
@@ -941,50 +941,22 @@ pub fn rides_enrich_zones_topology(
             },
         )
         .select_key(|_, r| r.payment_type.to_string())
-        .repartition(
-            Repartitioned::with(StringSerde, Json::<EnrichedRide>::new())
+        .left_join_table_with(
+            &payment_table,
+            |ride: &EnrichedRide, description: Option<&String>| {
+                let mut ride = ride.clone();
+                if let Some(d) = description {
+                    ride.payment = d.clone();
+                }
+                ride
+            },
+            Joined::with(StringSerde, Json::<EnrichedRide>::new())
                 .with_name("rides-by-payment-type"),
         )
-        .process(|| PaymentLookup { store: None }, &[PAYMENT_TYPES_STORE])
+        .select_key(|_, r| r.pickup_location.to_string())
         .to(
             output,
             Produced::with(StringSerde, Json::<EnrichedRide>::new()),
         );
     builder.build()
-}
-
-/// Fills in the payment description from the payment-type table (rides keyed by payment type)
-/// and keys the ride by its pickup location again.
-struct PaymentLookup {
-    store: Option<streams_core::KeyValueStore<String, String>>,
-}
-
-impl streams_core::Processor<String, EnrichedRide, String, EnrichedRide> for PaymentLookup {
-    fn init(
-        &mut self,
-        ctx: &mut streams_core::ProcessorContext<'_, String, EnrichedRide>,
-    ) -> streams_core::Result<()> {
-        self.store = Some(ctx.get_state_store(PAYMENT_TYPES_STORE)?);
-        Ok(())
-    }
-
-    fn process(
-        &mut self,
-        record: streams_core::Record<String, EnrichedRide>,
-        ctx: &mut streams_core::ProcessorContext<'_, String, EnrichedRide>,
-    ) -> streams_core::Result<()> {
-        let mut ride = record.value;
-        if let Some(store) = &self.store {
-            if let Some(description) = store.get(&record.key)? {
-                ride.payment = description;
-            }
-        }
-        let key = ride.pickup_location.to_string();
-        ctx.forward(streams_core::Record {
-            key,
-            value: ride,
-            timestamp: record.timestamp,
-            headers: record.headers,
-        })
-    }
 }

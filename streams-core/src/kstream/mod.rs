@@ -3,6 +3,7 @@
 //! Operations are typed end to end; serdes are needed only where records cross a topic (sources,
 //! sinks, repartitioning). Inside a sub-topology records pass between operations as Rust values.
 
+mod fk_join;
 mod global;
 mod internals;
 mod join;
@@ -22,6 +23,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
+use crate::processor::internals::partitioner::StreamPartitioner;
 use crate::processor::internals::plan::TopicName;
 use crate::processor::internals::sink::{SinkTopic, TopicNameExtractor};
 use crate::processor::{Processor, Topology};
@@ -81,6 +83,44 @@ impl BuilderInner {
     fn fail(&mut self, err: StreamsError) {
         self.topology.deferred_error.get_or_insert(err);
     }
+    /// Adds a sink writing what `parents` forward to the internal topic
+    /// `<application.id>-<hop.topic>` and a source reading it back (the two halves of a
+    /// repartition); returns the source node, or `INVALID` (the error is recorded).
+    fn through_internal_topic<K: Data, V: Data>(
+        &mut self,
+        parents: Vec<usize>,
+        hop: InternalHop<'_>,
+        key_serde: Arc<dyn Serde<K>>,
+        value_serde: Arc<dyn Serde<V>>,
+        partitioner: Option<Arc<dyn StreamPartitioner<K, V>>>,
+    ) -> usize {
+        if parents.contains(&INVALID) {
+            return INVALID;
+        }
+        let topic = TopicName::Internal(hop.topic.to_string());
+        let sink = self.try_add(|t| {
+            t.add_sink_node(
+                &hop.sink_name,
+                SinkTopic::Named(topic.clone()),
+                key_serde.clone(),
+                value_serde.clone(),
+                partitioner,
+                parents,
+            )
+        });
+        if sink == INVALID {
+            return INVALID;
+        }
+        self.topology.add_internal_topic(hop.topic, hop.partitions);
+        let consumed = Consumed {
+            key_serde,
+            value_serde,
+            extractor: Arc::new(RecordTimestamp),
+            policy: None,
+            name: None,
+        };
+        self.try_add(|t| t.add_source_node(&hop.source_name, consumed, vec![topic]))
+    }
     /// Adds a node with `add`, recording the error (reported by `build`) on failure.
     fn try_add(&mut self, add: impl FnOnce(&mut Topology) -> Result<usize>) -> usize {
         match add(&mut self.topology) {
@@ -91,6 +131,15 @@ impl BuilderInner {
             }
         }
     }
+}
+
+/// An internal topic between two sub-topologies, with its sink and source node names.
+struct InternalHop<'a> {
+    /// The topic without the `<application.id>-` prefix.
+    topic: &'a str,
+    partitions: Option<i32>,
+    sink_name: String,
+    source_name: String,
 }
 
 /// Builds a [`Topology`] with the DSL.
@@ -635,37 +684,18 @@ impl<K: Data, V: Data> KStream<K, V> {
         if self.node == INVALID {
             return self.derive(INVALID, None, None, false);
         }
-        let parent = self.node;
-        let sink = b.try_add(|t| {
-            t.add_sink_node(
-                &format!("{topic}-sink"),
-                SinkTopic::Named(TopicName::Internal(topic.clone())),
-                k.clone(),
-                v.clone(),
-                repartitioned.partitioner,
-                vec![parent],
-            )
-        });
-        let source = if sink == INVALID {
-            INVALID
-        } else {
-            b.topology
-                .add_internal_topic(&topic, repartitioned.partitions);
-            let consumed = Consumed {
-                key_serde: k.clone(),
-                value_serde: v.clone(),
-                extractor: Arc::new(RecordTimestamp),
-                policy: None,
-                name: None,
-            };
-            b.try_add(|t| {
-                t.add_source_node(
-                    &format!("{topic}-source"),
-                    consumed,
-                    vec![TopicName::Internal(topic.clone())],
-                )
-            })
-        };
+        let source = b.through_internal_topic(
+            vec![self.node],
+            InternalHop {
+                topic: &topic,
+                partitions: repartitioned.partitions,
+                sink_name: format!("{topic}-sink"),
+                source_name: format!("{topic}-source"),
+            },
+            k.clone(),
+            v.clone(),
+            repartitioned.partitioner,
+        );
         drop(b);
         self.derive(source, Some(k), Some(v), false)
     }

@@ -156,7 +156,7 @@ impl<K: Data, V: Data> KTable<K, V> {
     }
 
     /// This table if it has a store, else a copy materialized for a join.
-    fn with_store(&self) -> KTable<K, V> {
+    pub(super) fn with_store(&self) -> KTable<K, V> {
         if self.store_name.is_some() {
             self.clone()
         } else {

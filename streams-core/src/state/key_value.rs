@@ -705,6 +705,22 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
         Self::scan_where(&mut inner, Some(&lo), Some(&hi), keep)
     }
 
+    /// Entries whose serialized key starts with `prefix`, in key order, with their timestamps
+    /// (one seek: the range from `prefix` to the smallest key above every key with it).
+    pub(crate) fn prefix_scan(&self, prefix: &[u8]) -> Result<Vec<(K, V, i64)>> {
+        let mut hi = prefix.to_vec();
+        // The prefix "incremented": drop trailing 0xff bytes, then add one to the last byte.
+        while hi.last() == Some(&0xff) {
+            hi.pop();
+        }
+        if let Some(last) = hi.last_mut() {
+            *last += 1;
+        }
+        let mut inner = self.inner.borrow_mut();
+        let hi = (!hi.is_empty()).then_some(hi.as_slice());
+        Self::scan_where(&mut inner, Some(prefix), hi, &|k| k.starts_with(prefix))
+    }
+
     /// Every live entry with its timestamp.
     pub(crate) fn all_with_timestamps(&self) -> Result<Vec<(K, V, i64)>> {
         let mut inner = self.inner.borrow_mut();
