@@ -51,14 +51,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::Ride;
+use common::{summarize, Ride, Summary};
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
-use serde::{Deserialize, Serialize};
 use streams_core::{
     Consumed, I64Serde, Json, KafkaStreams, KafkaStreamsState, Materialized, Nullable, Produced,
     Serde, StreamsBuilder, StreamsConfig, StringSerde, TimeWindowedSerde, TimeWindows, Topology,
@@ -122,26 +121,6 @@ impl Pipeline {
     /// Whether each output answers exactly one input (else it carries a running count).
     fn one_to_one(self) -> bool {
         matches!(self, Pipeline::Ceiling | Pipeline::Stateless)
-    }
-}
-
-/// What the stateless pipeline writes per ride (as `engine_stateless`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Summary {
-    pickup_zone: u16,
-    dropoff_zone: u16,
-    miles: f64,
-    total: f64,
-    tip: f64,
-}
-
-fn summarize(r: Ride) -> Summary {
-    Summary {
-        pickup_zone: r.pu_location_id,
-        dropoff_zone: r.do_location_id,
-        miles: r.trip_distance,
-        total: r.total_amount,
-        tip: r.tip_amount,
     }
 }
 
@@ -838,7 +817,7 @@ mod parent {
                     }
                 }
             }
-            threads.sort_by(|a: &(String, u64), b| b.1.cmp(&a.1));
+            threads.sort_by_key(|t: &(String, u64)| std::cmp::Reverse(t.1));
             Ok(ChildStats {
                 cpu_us: stats.0,
                 hwm_kb: stats.1,
@@ -1022,6 +1001,7 @@ mod parent {
             "kafka_pipeline: {n} rides, latency run {latency_n} rides at {rate} records/s, \
              commit.interval.ms={commit_ms}"
         );
+        let load_before = load_average();
         let rides = common::generate(n);
 
         let mut rows = Vec::new();
@@ -1042,7 +1022,8 @@ mod parent {
             rows.push(row);
         }
 
-        let report = report(&rows, n, rate, latency_n, commit_ms);
+        let load = format!("{load_before} before, {} after", load_average());
+        let report = report(&rows, n, rate, latency_n, commit_ms, &load);
         println!("{report}");
         if std::env::var("BENCH_WRITE_DOCS").is_ok_and(|v| v == "1") {
             let path = workspace_root().join("docs").join("benchmarks.md");
@@ -1081,7 +1062,22 @@ mod parent {
             .unwrap_or_else(|| "unknown".into())
     }
 
-    fn report(rows: &[Row], n: usize, rate: f64, latency_n: usize, commit_ms: u64) -> String {
+    /// The 1-minute load average: other work on the machine skews every number.
+    fn load_average() -> String {
+        fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split_whitespace().next().map(str::to_string))
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    fn report(
+        rows: &[Row],
+        n: usize,
+        rate: f64,
+        latency_n: usize,
+        commit_ms: u64,
+        load: &str,
+    ) -> String {
         let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
         let per = |us: u64, r: &Row| format!("{:.2}", us as f64 / r.records as f64);
         let ceiling = rows
@@ -1090,13 +1086,13 @@ mod parent {
             .map(|r| r.records as f64 / r.processing.as_secs_f64());
         let mut s = String::new();
         s += &format!(
-            "### Kafka pipelines, {} (`kafka_pipeline`)\n\n",
+            "#### Kafka pipelines, {} (`kafka_pipeline`)\n\n",
             command_output("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
         );
         s += &format!(
             "Machine: {}; commit `{}`; command: `{}RIDES={n} cargo bench -p streams-tests \
              --bench kafka_pipeline`; commit.interval.ms={commit_ms}; latency run: {latency_n} \
-             rides at {rate} records/s (first second left out).\n\n",
+             rides at {rate} records/s (first second left out); load average {load}.\n\n",
             machine(),
             command_output("git", &["rev-parse", "--short", "HEAD"]),
             std::env::var("STREAMS_CONFIG")
@@ -1162,7 +1158,7 @@ mod parent {
                 if let Some(r) = rows.iter().find(|r| r.pipeline == p) {
                     let pct = 100.0 * r.records as f64 / r.processing.as_secs_f64() / c;
                     s += &format!(
-                        "- {} ≥ {goal:.0}%: {pct:.0}%, {}\n",
+                        "- {} ≥ {goal:.0}%: {pct:.1}%, {}\n",
                         p.name(),
                         if pct >= goal { "met" } else { "NOT met" }
                     );
