@@ -39,9 +39,12 @@ lint: deps
 fmt:
 	$(CARGO) fmt --all
 
-## Criterion benchmarks (results: target/criterion, summary in docs/benchmarks.md).
-bench: deps
+## Criterion benchmarks (results: target/criterion, summary in docs/benchmarks.md), then the
+## Kafka-level benchmark against Tansu (`kafka_pipeline`), which appends its table to
+## docs/benchmarks.md. RIDES scales both down (default 1,000,000).
+bench: deps tansu
 	$(CARGO) bench -p streams-core --no-default-features
+	TANSU_BIN="$(TANSU_DIR)/tansu" BENCH_WRITE_DOCS=1 $(CARGO) bench -p streams-tests --bench kafka_pipeline
 
 doc:
 	$(CARGO) doc --workspace --no-deps

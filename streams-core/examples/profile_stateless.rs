@@ -22,8 +22,7 @@ use std::time::Instant;
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use common::{generate, Ride};
-use serde::{Deserialize, Serialize};
+use common::{generate, summarize, Ride, Summary};
 use streams_core::{
     BytesSerde, Consumed, Json, Produced, StreamsBuilder, StreamsConfig, StringSerde,
     TestOutputTopic, TopologyTestDriver,
@@ -60,26 +59,6 @@ static GLOBAL: Counting = Counting;
 
 /// Records between two drains of the output topic.
 const DRAIN_EVERY: usize = 10_000;
-
-/// What the topology writes per ride.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Summary {
-    pickup_zone: u16,
-    dropoff_zone: u16,
-    miles: f64,
-    total: f64,
-    tip: f64,
-}
-
-fn summarize(r: Ride) -> Summary {
-    Summary {
-        pickup_zone: r.pu_location_id,
-        dropoff_zone: r.do_location_id,
-        miles: r.trip_distance,
-        total: r.total_amount,
-        tip: r.tip_amount,
-    }
-}
 
 /// `stream → filter → map_values → to`, the topology of the engine benchmarks.
 fn stateless_driver() -> TopologyTestDriver {

@@ -211,6 +211,11 @@ impl TansuBroker {
         self.port
     }
 
+    /// The broker process's id (benchmarks read its CPU time from `/proc/<pid>/stat`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The file the broker's stdout and stderr go to.
     pub fn log_path(&self) -> &Path {
         &self.log_path

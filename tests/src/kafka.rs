@@ -297,18 +297,33 @@ pub fn consumer_from_beginning(
     bootstrap: &str,
     topic: &str,
 ) -> Result<(BaseConsumer, i32), String> {
+    consumer_from_beginning_with(bootstrap, topic, &[])
+}
+
+/// [`consumer_from_beginning`] with `extra` client settings applied last (they override the
+/// defaults, e.g. a shorter `fetch.wait.max.ms`).
+pub fn consumer_from_beginning_with(
+    bootstrap: &str,
+    topic: &str,
+    extra: &[(&str, &str)],
+) -> Result<(BaseConsumer, i32), String> {
     let group = format!(
         "streams-tests-reader-{}-{}",
         std::process::id(),
         CONSUMERS.fetch_add(1, Ordering::Relaxed)
     );
-    let consumer: BaseConsumer = client_config(bootstrap)
+    let mut config = client_config(bootstrap);
+    config
         .set("group.id", &group)
         .set("enable.partition.eof", "true")
         // Partition EOF comes with a fetch answer: don't let the broker hold fetches 500 ms.
         .set("fetch.wait.max.ms", "50")
         .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
+        .set("auto.offset.reset", "earliest");
+    for (key, value) in extra {
+        config.set(*key, *value);
+    }
+    let consumer: BaseConsumer = config
         .create()
         .map_err(|e| format!("cannot create a consumer: {e}"))?;
 

@@ -32,6 +32,27 @@ pub struct Ride {
     pub congestion_surcharge: f64,
 }
 
+/// What the stateless pipelines write per ride: five of its fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub pickup_zone: u16,
+    pub dropoff_zone: u16,
+    pub miles: f64,
+    pub total: f64,
+    pub tip: f64,
+}
+
+/// The stateless pipelines' `map_values`.
+pub fn summarize(r: Ride) -> Summary {
+    Summary {
+        pickup_zone: r.pu_location_id,
+        dropoff_zone: r.do_location_id,
+        miles: r.trip_distance,
+        total: r.total_amount,
+        tip: r.tip_amount,
+    }
+}
+
 /// A 64-bit LCG (Knuth's MMIX constants); the high bits are good enough for test data.
 pub struct Lcg(u64);
 
