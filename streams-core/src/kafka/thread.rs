@@ -435,9 +435,12 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
 
     let outcome = (|| -> Result<()> {
         while !shared.shutdown.load(Ordering::Relaxed) {
-            let idle = !state.borrow().has_work();
+            let (idle, budget) = {
+                let st = state.borrow();
+                (!st.has_work(), st.poll_budget())
+            };
             // Poll without holding the state: rebalance callbacks need it.
-            for i in 0..MAX_POLL_RECORDS {
+            for i in 0..budget {
                 let timeout = if i == 0 && idle {
                     Duration::from_millis(20)
                 } else {
@@ -482,13 +485,52 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
         st.commit_and_close(&consumer)
     })();
     shared.set_phase(index, ThreadPhase::PendingShutdown);
-    // Leaving the group revokes nothing left to commit: tasks are closed.
+    if outcome.is_err() {
+        // A failed thread commits nothing: the revocation that leaving the group triggers must
+        // not reach the tasks (their last batch may be half processed), so they are dropped
+        // first. Their input is processed again from the last committed offsets.
+        CURRENT.with(|c| c.borrow_mut().take());
+        drop(state);
+    }
+    // After a clean shutdown leaving the group revokes nothing left to commit: tasks are closed.
     consumer.unsubscribe();
     drop(consumer);
     outcome
 }
 
 impl ThreadState {
+    /// Records to take from the consumer in this loop iteration. Backpressure works mainly by
+    /// not polling: while the thread's tasks hold `buffered.records.per.partition` × its
+    /// partitions, it polls nothing and librdkafka's own prefetch queue (bounded by
+    /// `queued.max.messages.kbytes`) fills and stops fetching. Pausing a partition is kept for
+    /// one case only, a partition past [`Self::partition_hard_cap`] (polling goes on while a
+    /// task waits for another partition under `max.task.idle.ms`), because librdkafka discards
+    /// a paused partition's prefetched records and fetches them again after `resume`: as the
+    /// main mechanism that cost 4–5× in throughput (docs/benchmarks.md).
+    fn poll_budget(&self) -> usize {
+        if self.tasks.values().any(|t| t.waiting) || !self.pending.is_empty() {
+            return MAX_POLL_RECORDS;
+        }
+        let queued: usize = self.tasks.values().map(|t| t.task.queued()).sum();
+        self.thread_buffer_cap()
+            .saturating_sub(queued)
+            .min(MAX_POLL_RECORDS)
+    }
+
+    /// `buffered.records.per.partition` × the input partitions of this thread's tasks.
+    fn thread_buffer_cap(&self) -> usize {
+        let partitions: usize = self.routes.values().map(HashMap::len).sum();
+        self.setup
+            .buffered_per_partition
+            .saturating_mul(partitions.max(1))
+    }
+
+    /// A partition's queue beyond which it is paused (until it is back at
+    /// `buffered.records.per.partition`).
+    fn partition_hard_cap(&self) -> usize {
+        self.thread_buffer_cap().saturating_add(MAX_POLL_RECORDS)
+    }
+
     fn has_work(&self) -> bool {
         !self.pending.is_empty()
             || self.tasks.values().any(|t| match t.phase {
@@ -852,7 +894,7 @@ impl ThreadState {
                 headers: &headers,
             },
         )?;
-        if entry.task.queued_in(qi) >= self.setup.buffered_per_partition {
+        if entry.task.queued_in(qi) >= self.partition_hard_cap() {
             let key = (m.topic().to_string(), m.partition());
             if self.paused.insert(key) {
                 let mut tpl = TopicPartitionList::new();
@@ -901,7 +943,7 @@ impl ThreadState {
             for (qi, q) in entry.task.queues().iter().enumerate() {
                 let key = (q.topic.to_string(), q.partition);
                 if self.paused.contains(&key)
-                    && entry.task.queued_in(qi) < self.setup.buffered_per_partition / 2 + 1
+                    && entry.task.queued_in(qi) <= self.setup.buffered_per_partition
                 {
                     self.paused.remove(&key);
                     resume.add_partition(&q.topic, q.partition);
