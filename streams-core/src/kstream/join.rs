@@ -388,7 +388,10 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> StreamJoin<K, VL, V
             left: false,
             key: None,
         };
-        let rows = store.range_where(&bound(0), &bound(last.saturating_add(1)), &|_| true)?;
+        let rows =
+            store.range_where(&bound(0), &bound(last.saturating_add(1)), i64::MIN, &|_| {
+                true
+            })?;
         let mut first_open = [None, None];
         for (key, values, _) in rows {
             let side = TimeTracker::side(key.left);
@@ -512,7 +515,7 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> Processor<K, S::Thi
         } else {
             let n = matches.len();
             let mut headers = Some(r.headers);
-            for (i, (other_ts, other)) in matches.into_iter().enumerate() {
+            for (i, (other, other_ts)) in matches.into_iter().enumerate() {
                 if S::other_is_outer(&self.joiner) {
                     if let Some(outer) = &self.outer_store {
                         let key = OuterKey {
