@@ -743,10 +743,10 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
         let from = inner.live_from().max(min_time);
         let wanted = |k: &[u8]| {
             keep(k)
-                && !windowing
+                && windowing
                     .as_ref()
                     .and_then(|w| w.time_of(k))
-                    .is_some_and(|t| t < from)
+                    .is_none_or(|t| t >= from)
         };
         let bounds = (
             lo.map_or(Bound::Unbounded, Bound::Included),
@@ -1057,16 +1057,14 @@ mod tests {
             store.range(&s("b"), &s("g")).unwrap(),
             vec![(s("b"), 2), (s("c"), 30), (s("g"), 7)]
         );
-        assert_eq!(
-            store.all().unwrap(),
-            vec![
-                (s("a"), 1),
-                (s("b"), 2),
-                (s("c"), 30),
-                (s("g"), 7),
-                (s("h"), 8)
-            ]
-        );
+        let merged = vec![
+            (s("a"), 1),
+            (s("b"), 2),
+            (s("c"), 30),
+            (s("g"), 7),
+            (s("h"), 8),
+        ];
+        assert_eq!(store.all().unwrap(), merged);
         assert_eq!(
             KeyValueStore::scan_where(&store.inner.borrow(), None, None, i64::MIN, &|k| k != b"a")
                 .unwrap(),
@@ -1093,16 +1091,7 @@ mod tests {
         );
         StateStore::flush(&store).unwrap();
         assert_eq!(sent.get(), 8);
-        assert_eq!(
-            store.all().unwrap(),
-            vec![
-                (s("a"), 1),
-                (s("b"), 2),
-                (s("c"), 30),
-                (s("g"), 7),
-                (s("h"), 8)
-            ]
-        );
+        assert_eq!(store.all().unwrap(), merged);
     }
 
     /// A backend that fails every point read and accepts everything else.
