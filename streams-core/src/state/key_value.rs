@@ -7,13 +7,13 @@
 //! the overlay is only a write buffer: a processor emits every update, and the overlay is
 //! flushed every `WRITE_BUFFER_ENTRIES` writes and at each commit.
 //!
-//! The overlay is ordered by key bytes, as the backends are, so a range scan merges the two
-//! without flushing (overlay entries shadow the backend's). A put into an uncached store does
+//! The overlay's keys are also kept in byte order, the backends' order, so a range scan merges
+//! the two without flushing (overlay entries shadow the backend's). A put into an uncached store does
 //! not read the old value: nothing uses it (only a cached store's emitted change needs it).
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -233,7 +233,8 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStoreBuilder<K, V> {
                 key_serde: self.key_serde.clone(),
                 value_serde: self.value_serde.clone(),
                 backend,
-                overlay: BTreeMap::new(),
+                overlay: HashMap::new(),
+                order: BTreeSet::new(),
                 dirty: 0,
                 charged: 0,
                 caching: self.caching && ctx.budget.enabled(),
@@ -323,8 +324,10 @@ struct KvInner<K, V> {
     key_serde: Arc<dyn Serde<K>>,
     value_serde: Arc<dyn Serde<V>>,
     backend: Box<dyn BytesStore>,
-    /// By key bytes, the backends' order, so range scans can merge the two.
-    overlay: BTreeMap<Vec<u8>, Entry<K, V>>,
+    overlay: HashMap<Vec<u8>, Entry<K, V>>,
+    /// The overlay's keys in byte order (the backends' order), for range scans. Point reads
+    /// and writes, the hot path, stay hash lookups.
+    order: BTreeSet<Vec<u8>>,
     dirty: usize,
     charged: usize,
     caching: bool,
@@ -457,6 +460,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
             let charge = self.key_buf.len() + self.value_estimate + ENTRY_OVERHEAD;
             self.charged += charge;
             self.budget.charge(charge);
+            self.order.insert(self.key_buf.clone());
             self.overlay.insert(
                 self.key_buf.clone(),
                 Entry {
@@ -515,6 +519,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
                 self.charged += charge;
                 self.budget.charge(charge);
                 self.dirty += 1;
+                self.order.insert(self.key_buf.clone());
                 self.overlay.insert(
                     self.key_buf.clone(),
                     Entry {
@@ -645,6 +650,10 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
         self.overlay.retain(|k, e| {
             e.unemitted || e.dirty || windowing.time_of(k).is_none_or(|t| t >= cutoff)
         });
+        if self.overlay.len() < before {
+            let overlay = &self.overlay;
+            self.order.retain(|k| overlay.contains_key(k));
+        }
         if self.caching && self.overlay.len() < before {
             let per_entry = self.charged / before.max(1);
             let released = per_entry * (before - self.overlay.len());
@@ -656,6 +665,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
 
     fn clear_overlay(&mut self) {
         self.overlay.clear();
+        self.order.clear();
         self.budget.release(self.charged);
         self.charged = 0;
     }
@@ -753,9 +763,10 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
             hi.map_or(Bound::Unbounded, Bound::Excluded),
         );
         let mut overlay = inner
-            .overlay
+            .order
             .range::<[u8], _>(bounds)
-            .filter(|(k, _)| wanted(k))
+            .filter(|k| wanted(k))
+            .filter_map(|k| inner.overlay.get(k).map(|e| (k, e)))
             .peekable();
         if windowing.is_none() || from <= inner.backend_newest {
             inner.backend.scan(lo, hi, &mut |k, v| {
