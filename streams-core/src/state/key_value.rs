@@ -8,8 +8,9 @@
 //! flushed every `WRITE_BUFFER_ENTRIES` writes and at each commit.
 //!
 //! The overlay's keys are also kept in byte order, the backends' order, so a range scan merges
-//! the two without flushing (overlay entries shadow the backend's). A put into an uncached store does
-//! not read the old value: nothing uses it (only a cached store's emitted change needs it).
+//! the two without flushing (overlay entries shadow the backend's). A put into an uncached
+//! store does not read the old value: nothing uses it (only a cached store's emitted change
+//! needs it).
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
