@@ -388,7 +388,15 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> StreamJoin<K, VL, V
             left: false,
             key: None,
         };
-        let rows = store.range_where(&bound(0), &bound(last.saturating_add(1)), &|_| true)?;
+        // Nothing is older than the older side's bound: start there, not at 0, so the scan
+        // does not walk over the tombstones of records emitted or joined before.
+        let first = tracker.min(true).min(tracker.min(false)).max(0);
+        let rows = store.range_where(
+            &bound(first),
+            &bound(last.saturating_add(1)),
+            i64::MIN,
+            &|_| true,
+        )?;
         let mut first_open = [None, None];
         for (key, values, _) in rows {
             let side = TimeTracker::side(key.left);
@@ -499,7 +507,14 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> Processor<K, S::Thi
                         left: S::LEFT,
                         key: Some(r.key),
                     };
-                    let values = S::push(outer.get(&key)?, r.value);
+                    // Records of this key and time wait there already only if `t` is within
+                    // the bounds of this side's unjoined records.
+                    let waiting = if (tracker.min(S::LEFT)..=tracker.max(S::LEFT)).contains(&t) {
+                        outer.get(&key)?
+                    } else {
+                        None
+                    };
+                    let values = S::push(waiting, r.value);
                     outer.put_with_timestamp(&key, values, t)?;
                     tracker.note_put(S::LEFT, t);
                     Ok(())
@@ -512,9 +527,16 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> Processor<K, S::Thi
         } else {
             let n = matches.len();
             let mut headers = Some(r.headers);
-            for (i, (other_ts, other)) in matches.into_iter().enumerate() {
+            for (i, (other, other_ts)) in matches.into_iter().enumerate() {
                 if S::other_is_outer(&self.joiner) {
-                    if let Some(outer) = &self.outer_store {
+                    // Only a record within the bounds of the other side's unjoined records can be
+                    // one of them: no store read for the others.
+                    let (lo, hi) = (tracker.min(!S::LEFT), tracker.max(!S::LEFT));
+                    if let Some(outer) = self
+                        .outer_store
+                        .as_ref()
+                        .filter(|_| (lo..=hi).contains(&other_ts))
+                    {
                         let key = OuterKey {
                             timestamp: other_ts,
                             left: !S::LEFT,

@@ -112,30 +112,33 @@ impl<K: Clone + 'static, V: Clone + 'static> JoinWindowStore<K, V> {
         self.kv.put_with_timestamp(&k, value, timestamp)
     }
 
-    /// The records of `key` with timestamps in `[from, to]`, by timestamp then arrival:
-    /// `(timestamp, value)`.
-    pub fn fetch(&self, key: &K, from: i64, to: i64) -> Result<Vec<(i64, V)>> {
+    /// The records of `key` with timestamps in `[from, to]` (`from >= 0`), by timestamp then
+    /// arrival: `(value, timestamp)`. Unflushed records are included; nothing is flushed.
+    pub fn fetch(&self, key: &K, from: i64, to: i64) -> Result<Vec<(V, i64)>> {
         if to < from {
             return Ok(Vec::new());
         }
-        let mut key_bytes = Vec::new();
+        // The bounds as store keys, built from one serialization of the key: (key, from, 0)
+        // and just past (key, to, u32::MAX).
+        let mut lo = Vec::with_capacity(32);
         self.key_serde
-            .serialize(key, &mut key_bytes)
+            .serialize(key, &mut lo)
             .map_err(|e| StreamsError::Store {
                 store: StateStore::name(&self.kv).to_string(),
                 reason: format!("cannot serialize a key: {e}"),
             })?;
-        let bound = |timestamp, seq| JoinKey {
-            key: key.clone(),
-            timestamp,
-            seq,
-        };
-        let len = key_bytes.len() + SUFFIX;
-        let same_key = move |k: &[u8]| k.len() == len && k.starts_with(&key_bytes);
-        let rows = self
-            .kv
-            .range_where(&bound(from, 0), &bound(to, u32::MAX), &same_key)?;
-        Ok(rows.into_iter().map(|(k, v, _)| (k.timestamp, v)).collect())
+        let key_len = lo.len();
+        let mut hi = lo.clone();
+        lo.extend_from_slice(&from.to_be_bytes());
+        lo.extend_from_slice(&0u32.to_be_bytes());
+        hi.extend_from_slice(&to.to_be_bytes());
+        hi.extend_from_slice(&u32::MAX.to_be_bytes());
+        hi.push(0);
+        let key_bytes = &lo[..key_len];
+        let len = key_len + SUFFIX;
+        let same_key = |k: &[u8]| k.len() == len && k.starts_with(key_bytes);
+        // An entry's timestamp is its key's (`put` writes both).
+        self.kv.values_in(&lo, &hi, from, &same_key)
     }
 }
 

@@ -6,10 +6,16 @@
 //! cache, and a DSL processor emits each key's latest value once per commit. With caching off,
 //! the overlay is only a write buffer: a processor emits every update, and the overlay is
 //! flushed every `WRITE_BUFFER_ENTRIES` writes and at each commit.
+//!
+//! The overlay's keys are also kept in byte order, the backends' order, so a range scan merges
+//! the two without flushing (overlay entries shadow the backend's). A put into an uncached
+//! store does not read the old value: nothing uses it (only a cached store's emitted change
+//! needs it).
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -220,6 +226,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStoreBuilder<K, V> {
     pub(crate) fn build_store(&self, ctx: &StoreContext<'_>) -> Result<KeyValueStore<K, V>> {
         let dir = ctx.task_dir.join(&self.name);
         let backend = ctx.backends.open(self.store_type, &self.name, &dir)?;
+        let backend_persistent = backend.persistent();
         Ok(KeyValueStore {
             name: Rc::from(self.name.as_str()),
             inner: Rc::new(RefCell::new(KvInner {
@@ -228,6 +235,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStoreBuilder<K, V> {
                 value_serde: self.value_serde.clone(),
                 backend,
                 overlay: HashMap::new(),
+                order: BTreeSet::new(),
                 dirty: 0,
                 charged: 0,
                 caching: self.caching && ctx.budget.enabled(),
@@ -246,6 +254,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStoreBuilder<K, V> {
                     observed: i64::MIN,
                     removed_below: i64::MIN,
                 }),
+                backend_newest: if backend_persistent {
+                    i64::MAX
+                } else {
+                    i64::MIN
+                },
             })),
         })
     }
@@ -313,6 +326,9 @@ struct KvInner<K, V> {
     value_serde: Arc<dyn Serde<V>>,
     backend: Box<dyn BytesStore>,
     overlay: HashMap<Vec<u8>, Entry<K, V>>,
+    /// The overlay's keys in byte order (the backends' order), for range scans. Point reads
+    /// and writes, the hot path, stay hash lookups.
+    order: BTreeSet<Vec<u8>>,
     dirty: usize,
     charged: usize,
     caching: bool,
@@ -323,11 +339,21 @@ struct KvInner<K, V> {
     value_estimate: usize,
     seq: u64,
     expiry: Option<Expiry>,
+    /// Windowed stores: no entry in the backend has a time after this (`i64::MAX`: unknown,
+    /// as for a persistent backend before its first expiry pass). Reads of newer times skip
+    /// the backend.
+    backend_newest: i64,
 }
 
 /// A dirty entry in a flush: key, the value's byte range in the arena (`None`: delete),
 /// timestamp.
 type Span<'a> = (&'a [u8], Option<(usize, usize)>, i64);
+
+/// An entry met by a scan: from the overlay, or key and value bytes from the backend.
+enum Row<'a, K, V> {
+    Cached(&'a Entry<K, V>),
+    Stored(&'a [u8], &'a [u8]),
+}
 
 /// One emitted change of a cached store: key, new and old value, timestamp.
 pub(crate) type Emit<K, V> = (K, Option<V>, Option<V>, i64);
@@ -383,18 +409,41 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
         })
     }
 
-    /// Reads `key_buf` from the backend.
+    /// Reads `key_buf` from the backend (not when its time is newer than anything there).
     fn load(&self) -> Result<Option<(V, i64)>> {
+        if self.newer_than_backend(&self.key_buf) {
+            return Ok(None);
+        }
         match self.backend.get(&self.key_buf)? {
             None => Ok(None),
-            Some(bytes) => {
-                let (ts, v) = decode_ts(&self.name, &bytes)?;
-                let value = self
-                    .value_serde
-                    .deserialize(v)
-                    .map_err(|e| self.err(format!("cannot deserialize a stored value: {e}")))?;
-                Ok(Some((value, ts)))
-            }
+            Some(bytes) => self.decode_value(&bytes).map(Some),
+        }
+    }
+
+    /// A stored value: the 8-byte timestamp, then the serialized value.
+    fn decode_value(&self, bytes: &[u8]) -> Result<(V, i64)> {
+        let (ts, v) = decode_ts(&self.name, bytes)?;
+        let value = self
+            .value_serde
+            .deserialize(v)
+            .map_err(|e| self.err(format!("cannot deserialize a stored value: {e}")))?;
+        Ok((value, ts))
+    }
+
+    /// True when `key` is in a windowed store and its time is after every entry of the
+    /// backend, so the backend cannot hold it.
+    fn newer_than_backend(&self, key: &[u8]) -> bool {
+        self.expiry
+            .as_ref()
+            .and_then(|x| x.windowing.time_of(key))
+            .is_some_and(|t| t > self.backend_newest)
+    }
+
+    /// Notes that the backend now holds `key` (see `backend_newest`).
+    fn note_in_backend(&mut self, key: &[u8]) {
+        if let Some(x) = &self.expiry {
+            let t = x.windowing.time_of(key).unwrap_or(i64::MAX);
+            self.backend_newest = self.backend_newest.max(t);
         }
     }
 
@@ -412,6 +461,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
             let charge = self.key_buf.len() + self.value_estimate + ENTRY_OVERHEAD;
             self.charged += charge;
             self.budget.charge(charge);
+            self.order.insert(self.key_buf.clone());
             self.overlay.insert(
                 self.key_buf.clone(),
                 Entry {
@@ -428,7 +478,16 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
         Ok(loaded)
     }
 
-    fn write(&mut self, key: &K, value: Option<V>, timestamp: i64) -> Result<Option<V>> {
+    /// Writes `key`. Returns the old value when `want_old` or the store caches (a cached
+    /// change carries its old value); otherwise a key missing from the overlay is not read
+    /// from the backend (a blind put) and `None` is returned.
+    fn write(
+        &mut self,
+        key: &K,
+        value: Option<V>,
+        timestamp: i64,
+        want_old: bool,
+    ) -> Result<Option<V>> {
         self.encode_key(key)?;
         if let Some(x) = &mut self.expiry {
             if let Some(t) = x.windowing.time_of(&self.key_buf) {
@@ -449,13 +508,19 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
                 std::mem::replace(&mut e.value, value)
             }
             None => {
-                // The old value is needed as the change's old value, and it is read anyway by
-                // every DSL processor before it writes (so this is a cache hit there).
-                let old = self.load()?.map(|(v, _)| v);
+                // A cached store needs the old value as the change's old value (every DSL
+                // processor reads before it writes, so this is a cache hit there). An uncached
+                // store emits nothing from here, so a put skips the backend read.
+                let old = if self.caching || want_old {
+                    self.load()?.map(|(v, _)| v)
+                } else {
+                    None
+                };
                 let charge = self.key_buf.len() + self.value_estimate + ENTRY_OVERHEAD;
                 self.charged += charge;
                 self.budget.charge(charge);
                 self.dirty += 1;
+                self.order.insert(self.key_buf.clone());
                 self.overlay.insert(
                     self.key_buf.clone(),
                     Entry {
@@ -464,7 +529,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
                         timestamp,
                         dirty: true,
                         unemitted: true,
-                        emitted: old.clone(),
+                        emitted: if self.caching { old.clone() } else { None },
                         seq,
                     },
                 );
@@ -483,7 +548,12 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
         if self.dirty > 0 {
             let mut arena: Vec<u8> = Vec::with_capacity(self.dirty * (self.value_estimate + 8));
             let mut spans: Vec<Span<'_>> = Vec::with_capacity(self.dirty);
+            let windowing = self.expiry.as_ref().map(|x| x.windowing);
+            let mut newest = self.backend_newest;
             for (k, e) in self.overlay.iter().filter(|(_, e)| e.dirty) {
+                if let Some(w) = &windowing {
+                    newest = newest.max(w.time_of(k).unwrap_or(i64::MAX));
+                }
                 match &e.value {
                     Some(v) => {
                         let start = arena.len();
@@ -526,6 +596,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
             }
             drop(ops);
             drop(spans);
+            self.backend_newest = newest;
             for e in self.overlay.values_mut() {
                 e.dirty = false;
             }
@@ -564,18 +635,26 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
         x.removed_below = cutoff;
         let windowing = x.windowing;
         let mut doomed: Vec<Vec<u8>> = Vec::new();
+        // The pass sees every entry, so it also learns the newest time the backend holds.
+        let mut newest = i64::MIN;
         self.backend.scan(None, None, &mut |k, _| {
-            if windowing.time_of(k).is_some_and(|t| t < cutoff) {
-                doomed.push(k.to_vec());
+            match windowing.time_of(k) {
+                Some(t) if t < cutoff => doomed.push(k.to_vec()),
+                t => newest = newest.max(t.unwrap_or(i64::MAX)),
             }
             Ok(true)
         })?;
+        self.backend_newest = newest;
         let ops: Vec<BatchOp<'_>> = doomed.iter().map(|k| (k.as_slice(), None)).collect();
         self.backend.write_batch(&ops)?;
         let before = self.overlay.len();
         self.overlay.retain(|k, e| {
             e.unemitted || e.dirty || windowing.time_of(k).is_none_or(|t| t >= cutoff)
         });
+        if self.overlay.len() < before {
+            let overlay = &self.overlay;
+            self.order.retain(|k| overlay.contains_key(k));
+        }
         if self.caching && self.overlay.len() < before {
             let per_entry = self.charged / before.max(1);
             let released = per_entry * (before - self.overlay.len());
@@ -587,6 +666,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
 
     fn clear_overlay(&mut self) {
         self.overlay.clear();
+        self.order.clear();
         self.budget.release(self.charged);
         self.charged = 0;
     }
@@ -613,7 +693,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
     pub fn put_with_timestamp(&self, key: &K, value: V, timestamp: i64) -> Result<()> {
         self.inner
             .borrow_mut()
-            .write(key, Some(value), timestamp)
+            .write(key, Some(value), timestamp, false)
             .map(|_| ())
     }
 
@@ -621,7 +701,7 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
     pub fn delete(&self, key: &K) -> Result<Option<V>> {
         let mut inner = self.inner.borrow_mut();
         let ts = inner.clock.get();
-        inner.write(key, None, ts)
+        inner.write(key, None, ts, true)
     }
 
     /// Entries with `from <= key <= to` by serialized key bytes, in key order.
@@ -647,53 +727,108 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
         lo: Option<&[u8]>,
         hi: Option<&[u8]>,
     ) -> Result<Vec<(K, V)>> {
-        let rows = Self::scan_where(inner, lo, hi, &|_| true)?;
+        let rows = Self::scan_where(inner, lo, hi, i64::MIN, &|_| true)?;
         Ok(rows.into_iter().map(|(k, v, _)| (k, v)).collect())
     }
 
-    /// Entries with `lo <= key < hi` whose key bytes pass `keep`, with their timestamps; in a
-    /// windowed store, only windows within the retention.
-    fn scan_where(
-        inner: &mut KvInner<K, V>,
+    /// Visits the entries with `lo <= key < hi` whose key bytes pass `keep`, in key order; in a
+    /// windowed store, only those with a time at or after `min_time` and within the retention.
+    /// Merges the overlay (unflushed writes and deletes, cached entries) with the backend
+    /// without flushing: an overlay entry shadows the backend's entry of the same key, and a
+    /// deleted one hides it. A windowed store skips the backend when `min_time` is after
+    /// everything it holds.
+    fn scan_rows(
+        inner: &KvInner<K, V>,
         lo: Option<&[u8]>,
         hi: Option<&[u8]>,
+        min_time: i64,
+        keep: &dyn Fn(&[u8]) -> bool,
+        visit: &mut dyn FnMut(Row<'_, K, V>) -> Result<()>,
+    ) -> Result<()> {
+        if let (Some(l), Some(h)) = (lo, hi) {
+            if l >= h {
+                return Ok(());
+            }
+        }
+        let windowing = inner.expiry.as_ref().map(|x| x.windowing);
+        let from = inner.live_from().max(min_time);
+        let wanted = |k: &[u8]| {
+            keep(k)
+                && windowing
+                    .as_ref()
+                    .and_then(|w| w.time_of(k))
+                    .is_none_or(|t| t >= from)
+        };
+        let bounds = (
+            lo.map_or(Bound::Unbounded, Bound::Included),
+            hi.map_or(Bound::Unbounded, Bound::Excluded),
+        );
+        let mut overlay = inner
+            .order
+            .range::<[u8], _>(bounds)
+            .filter(|k| wanted(k))
+            .filter_map(|k| inner.overlay.get(k).map(|e| (k, e)))
+            .peekable();
+        if windowing.is_none() || from <= inner.backend_newest {
+            inner.backend.scan(lo, hi, &mut |k, v| {
+                while let Some((ok, e)) = overlay.next_if(|(ok, _)| ok.as_slice() <= k) {
+                    if e.value.is_some() {
+                        visit(Row::Cached(e))?;
+                    }
+                    if ok.as_slice() == k {
+                        return Ok(true);
+                    }
+                }
+                if wanted(k) {
+                    visit(Row::Stored(k, v))?;
+                }
+                Ok(true)
+            })?;
+        }
+        for (_, e) in overlay {
+            if e.value.is_some() {
+                visit(Row::Cached(e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Self::scan_rows`] as `(key, value, timestamp)` rows.
+    fn scan_where(
+        inner: &KvInner<K, V>,
+        lo: Option<&[u8]>,
+        hi: Option<&[u8]>,
+        min_time: i64,
         keep: &dyn Fn(&[u8]) -> bool,
     ) -> Result<Vec<(K, V, i64)>> {
-        inner.flush()?;
-        let live_from = inner.live_from();
-        let windowing = inner.expiry.as_ref().map(|x| x.windowing);
         let mut out = Vec::new();
-        let (name, ks, vs) = (
-            inner.name.clone(),
-            inner.key_serde.clone(),
-            inner.value_serde.clone(),
-        );
-        inner.backend.scan(lo, hi, &mut |k, v| {
-            if !keep(k) {
-                return Ok(true);
-            }
-            if let Some(w) = &windowing {
-                if w.time_of(k).is_some_and(|t| t < live_from) {
-                    return Ok(true);
+        Self::scan_rows(inner, lo, hi, min_time, keep, &mut |row| {
+            out.push(match row {
+                Row::Cached(e) => match &e.value {
+                    Some(v) => (e.key.clone(), v.clone(), e.timestamp),
+                    None => return Ok(()),
+                },
+                Row::Stored(k, v) => {
+                    let key = inner
+                        .key_serde
+                        .deserialize(k)
+                        .map_err(|e| inner.err(format!("cannot deserialize a stored key: {e}")))?;
+                    let (value, ts) = inner.decode_value(v)?;
+                    (key, value, ts)
                 }
-            }
-            let err = |what: &str, e: crate::error::SerdeError| StreamsError::Store {
-                store: name.clone(),
-                reason: format!("cannot deserialize a stored {what}: {e}"),
-            };
-            let key = ks.deserialize(k).map_err(|e| err("key", e))?;
-            let (ts, v) = decode_ts(&name, v)?;
-            out.push((key, vs.deserialize(v).map_err(|e| err("value", e))?, ts));
-            Ok(true)
+            });
+            Ok(())
         })?;
         Ok(out)
     }
 
-    /// [`Self::scan_where`] for the window and session stores, by typed bounds (inclusive).
+    /// [`Self::scan_where`] for the window and session stores, by typed bounds (inclusive);
+    /// in a windowed store, only entries with a time at or after `min_time`.
     pub(crate) fn range_where(
         &self,
         from: &K,
         to: &K,
+        min_time: i64,
         keep: &dyn Fn(&[u8]) -> bool,
     ) -> Result<Vec<(K, V, i64)>> {
         let mut inner = self.inner.borrow_mut();
@@ -702,7 +837,33 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
         inner.encode_key(to)?;
         let mut hi = inner.key_buf.clone();
         hi.push(0);
-        Self::scan_where(&mut inner, Some(&lo), Some(&hi), keep)
+        Self::scan_where(&inner, Some(&lo), Some(&hi), min_time, keep)
+    }
+
+    /// The values and timestamps of the entries with `lo <= key bytes < hi` that pass `keep`
+    /// (windowed stores: with a time at or after `min_time`), in key order; keys are not
+    /// deserialized.
+    pub(crate) fn values_in(
+        &self,
+        lo: &[u8],
+        hi: &[u8],
+        min_time: i64,
+        keep: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<(V, i64)>> {
+        let inner = self.inner.borrow();
+        let mut out = Vec::new();
+        Self::scan_rows(&inner, Some(lo), Some(hi), min_time, keep, &mut |row| {
+            match row {
+                Row::Cached(e) => {
+                    if let Some(v) = &e.value {
+                        out.push((v.clone(), e.timestamp));
+                    }
+                }
+                Row::Stored(_, v) => out.push(inner.decode_value(v)?),
+            }
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Entries whose serialized key starts with `prefix`, in key order, with their timestamps
@@ -716,15 +877,17 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
         if let Some(last) = hi.last_mut() {
             *last += 1;
         }
-        let mut inner = self.inner.borrow_mut();
+        let inner = self.inner.borrow();
         let hi = (!hi.is_empty()).then_some(hi.as_slice());
-        Self::scan_where(&mut inner, Some(prefix), hi, &|k| k.starts_with(prefix))
+        Self::scan_where(&inner, Some(prefix), hi, i64::MIN, &|k: &[u8]| {
+            k.starts_with(prefix)
+        })
     }
 
     /// Every live entry with its timestamp.
     pub(crate) fn all_with_timestamps(&self) -> Result<Vec<(K, V, i64)>> {
-        let mut inner = self.inner.borrow_mut();
-        Self::scan_where(&mut inner, None, None, &|_| true)
+        let inner = self.inner.borrow();
+        Self::scan_where(&inner, None, None, i64::MIN, &|_| true)
     }
 
     /// The oldest time a windowed store still holds (`observed - retention + 1`).
@@ -797,6 +960,8 @@ impl<K: Clone + 'static, V: Clone + 'static> StateStore for KeyValueStore<K, V> 
         inner.clear_overlay();
         let closed = Box::new(ClosedStore(inner.name.clone()));
         let _open = std::mem::replace(&mut inner.backend, closed);
+        // Every read goes to the closed backend, which says so.
+        inner.backend_newest = i64::MAX;
         Ok(())
     }
     fn as_any(&self) -> &dyn Any {
@@ -810,6 +975,7 @@ impl<K: Clone + 'static, V: Clone + 'static> StateStore for KeyValueStore<K, V> 
                     x.observed = x.observed.max(t);
                 }
             }
+            inner.note_in_backend(r.key);
         }
         write_timestamped(&mut *inner.backend, records)?;
         // Restored data supersedes anything cached.
@@ -827,7 +993,10 @@ impl<K: Clone + 'static, V: Clone + 'static> StateStore for KeyValueStore<K, V> 
             Ok(true)
         })?;
         let ops: Vec<BatchOp<'_>> = keys.iter().map(|k| (k.as_slice(), None)).collect();
-        inner.backend.write_batch(&ops)
+        inner.backend.write_batch(&ops)?;
+        drop(ops);
+        inner.backend_newest = i64::MIN;
+        Ok(())
     }
 }
 
@@ -860,4 +1029,194 @@ pub(crate) fn write_timestamped(
         .map(|(k, s)| (*k, s.map(|(a, b)| &arena[a..b])))
         .collect();
     backend.write_batch(&ops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::processor::internals::collector::RecordCollector;
+    use crate::processor::TaskId;
+    use crate::serdes::{I64Serde, StringSerde};
+    use crate::state::internals::Backends;
+
+    /// Counts the changelog records a store sends.
+    struct Counting(Rc<Cell<usize>>);
+
+    impl RecordCollector for Counting {
+        fn send(&mut self, _record: OutRecord<'_>) -> Result<()> {
+            self.0.set(self.0.get() + 1);
+            Ok(())
+        }
+        fn partition_count(&mut self, _topic: &str) -> Result<i32> {
+            Ok(1)
+        }
+    }
+
+    /// An uncached, logged in-memory store and the count of changelog records it sent.
+    fn store() -> (KeyValueStore<String, i64>, Rc<Cell<usize>>) {
+        build(Stores::in_memory_key_value_store(
+            "s",
+            StringSerde,
+            I64Serde,
+        ))
+    }
+
+    /// A store from `builder` and the count of changelog records it sent.
+    fn build<K: Clone + 'static, V: Clone + 'static>(
+        builder: KeyValueStoreBuilder<K, V>,
+    ) -> (KeyValueStore<K, V>, Rc<Cell<usize>>) {
+        let sent = Rc::new(Cell::new(0));
+        let collector: SharedCollector = Rc::new(RefCell::new(Box::new(Counting(sent.clone()))));
+        let ctx = StoreContext {
+            application_id: "app",
+            task_id: TaskId {
+                subtopology: 0,
+                partition: 0,
+            },
+            task_dir: std::path::Path::new("unused-in-memory"),
+            budget: &Rc::new(CacheBudget::new(0)),
+            collector: &collector,
+            clock: &Rc::new(Cell::new(0)),
+            backends: &Backends::new(4 << 20),
+        };
+        (builder.build_store(&ctx).unwrap(), sent)
+    }
+
+    fn s(x: &str) -> String {
+        x.to_string()
+    }
+
+    #[test]
+    fn range_merges_unflushed_writes_and_deletes_without_flushing() {
+        let (store, sent) = store();
+        for (k, v) in [("a", 1), ("c", 3), ("e", 5), ("g", 7)] {
+            store.put_with_timestamp(&s(k), v, 10).unwrap();
+        }
+        StateStore::flush(&store).unwrap();
+        assert_eq!(sent.get(), 4);
+        // Unflushed: a new key between two flushed ones, an overwrite, a delete, a new last key.
+        store.put_with_timestamp(&s("b"), 2, 20).unwrap();
+        store.put_with_timestamp(&s("c"), 30, 21).unwrap();
+        assert_eq!(store.delete(&s("e")).unwrap(), Some(5));
+        store.put_with_timestamp(&s("h"), 8, 22).unwrap();
+        assert_eq!(
+            store.range(&s("b"), &s("g")).unwrap(),
+            vec![(s("b"), 2), (s("c"), 30), (s("g"), 7)]
+        );
+        let merged = vec![
+            (s("a"), 1),
+            (s("b"), 2),
+            (s("c"), 30),
+            (s("g"), 7),
+            (s("h"), 8),
+        ];
+        assert_eq!(store.all().unwrap(), merged);
+        assert_eq!(
+            KeyValueStore::scan_where(&store.inner.borrow(), None, None, i64::MIN, &|k| k != b"a")
+                .unwrap(),
+            vec![
+                (s("b"), 2, 20),
+                (s("c"), 30, 21),
+                (s("g"), 7, 10),
+                (s("h"), 8, 22)
+            ]
+        );
+        assert_eq!(store.range(&s("x"), &s("a")).unwrap(), vec![]);
+        // Nothing was flushed by the scans: no changelog record, the backend unchanged.
+        assert_eq!(sent.get(), 4);
+        assert_eq!(store.inner.borrow().dirty, 4);
+        assert_eq!(
+            store
+                .inner
+                .borrow()
+                .backend
+                .get(b"e")
+                .unwrap()
+                .map(|v| v.len()),
+            Some(16)
+        );
+        StateStore::flush(&store).unwrap();
+        assert_eq!(sent.get(), 8);
+        assert_eq!(store.all().unwrap(), merged);
+    }
+
+    /// A backend that fails every point read and accepts everything else.
+    struct NoReads;
+
+    impl BytesStore for NoReads {
+        fn get(&self, _key: &[u8]) -> Result<Option<Vec<u8>>> {
+            Err(StreamsError::Internal("read from the backend".into()))
+        }
+        fn write_batch(&mut self, _ops: &[BatchOp<'_>]) -> Result<()> {
+            Ok(())
+        }
+        fn scan(&self, _: Option<&[u8]>, _: Option<&[u8]>, _: &mut Visitor<'_>) -> Result<()> {
+            Ok(())
+        }
+        fn approximate_num_entries(&self) -> Result<u64> {
+            Ok(0)
+        }
+        fn flush(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn persistent(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn uncached_put_does_not_read_the_backend_but_delete_does() {
+        let (store, sent) = store();
+        store.put_with_timestamp(&s("k"), 1, 1).unwrap();
+        StateStore::flush(&store).unwrap();
+        assert_eq!(store.delete(&s("k")).unwrap(), Some(1));
+        StateStore::flush(&store).unwrap();
+        store.inner.borrow_mut().backend = Box::new(NoReads);
+        store.put_with_timestamp(&s("k"), 2, 2).unwrap();
+        store.put_with_timestamp(&s("k"), 3, 3).unwrap();
+        store.put_with_timestamp(&s("m"), 4, 4).unwrap();
+        StateStore::flush(&store).unwrap();
+        assert_eq!(sent.get(), 4);
+        let err = store.delete(&s("k")).unwrap_err();
+        assert!(err.to_string().contains("read from the backend"), "{err}");
+    }
+
+    #[test]
+    fn windowed_reads_skip_the_backend_after_its_newest_time() {
+        // Keys are their own time (8 bytes big-endian), as in a window store's key suffix.
+        let builder = KeyValueStoreBuilder::new("w", Arc::new(I64Serde), Arc::new(I64Serde))
+            .store_type(StoreType::InMemory)
+            .windowed(Windowing {
+                ts_from_end: 8,
+                retention_ms: 1_000,
+            });
+        let (store, _) = build(builder);
+        store
+            .restore(&[ChangelogRecord {
+                key: &500i64.to_be_bytes(),
+                value: Some(&7i64.to_be_bytes()),
+                timestamp: 500,
+            }])
+            .unwrap();
+        // Restored entries count as the backend's newest time.
+        assert_eq!(store.get(&500).unwrap(), Some(7));
+        store.put_with_timestamp(&100, 1, 100).unwrap();
+        store.put_with_timestamp(&900, 9, 900).unwrap();
+        StateStore::flush(&store).unwrap();
+        store.put_with_timestamp(&950, 95, 950).unwrap();
+        assert_eq!(
+            store
+                .range_where(&0, &2_000, 500, &|_| true)
+                .unwrap()
+                .into_iter()
+                .map(|(k, v, _)| (k, v))
+                .collect::<Vec<_>>(),
+            vec![(500, 7), (900, 9), (950, 95)]
+        );
+        store.inner.borrow_mut().backend = Box::new(NoReads);
+        // Newer than anything flushed: answered without the backend; older: the backend is read.
+        assert_eq!(store.get(&901).unwrap(), None);
+        assert_eq!(store.get(&950).unwrap(), Some(95));
+        assert!(store.get(&899).is_err());
+    }
 }

@@ -120,9 +120,12 @@ impl<K: Clone + 'static, V: Clone + 'static> WindowStore<K, V> {
                 store: self.kv_name(),
                 reason: format!("cannot serialize a key: {e}"),
             })?;
-        let from = self.windowed(key, time_from.max(0));
+        let time_from = time_from.max(0);
+        let from = self.windowed(key, time_from);
         let to = self.windowed(key, time_to);
-        let rows = self.kv.range_where(&from, &to, &same_key(key_bytes, 8))?;
+        let rows = self
+            .kv
+            .range_where(&from, &to, time_from, &same_key(key_bytes, 8))?;
         Ok(rows
             .into_iter()
             .map(|(k, v, ts)| (k.window.start, v, ts))
@@ -289,9 +292,12 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionStore<K, V> {
                 store: StateStore::name(&self.kv).to_string(),
                 reason: format!("cannot serialize a key: {e}"),
             })?;
-        let from = Windowed::new(key.clone(), Window::new(0, earliest_end.max(0)));
+        let earliest_end = earliest_end.max(0);
+        let from = Windowed::new(key.clone(), Window::new(0, earliest_end));
         let to = Windowed::new(key.clone(), Window::new(i64::MAX, i64::MAX));
-        let rows = self.kv.range_where(&from, &to, &same_key(key_bytes, 16))?;
+        let rows = self
+            .kv
+            .range_where(&from, &to, earliest_end, &same_key(key_bytes, 16))?;
         Ok(rows
             .into_iter()
             .filter(|(k, _, _)| k.window.start <= latest_start)
