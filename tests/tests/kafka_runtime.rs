@@ -385,7 +385,11 @@ fn a_broker_down_for_a_while_on_the_embedded_cluster_loses_nothing() {
         .set_broker_up(1, true)
         .unwrap();
     produce_all(&b, INPUT, second).unwrap();
-    await_counts(&b, &reference(&input), Duration::from_secs(120));
+    // At-least-once: while the broker is down offset commits fail, and the mock cluster may
+    // come back without the group's state, so input can be processed again: every key must
+    // reach its reference count (nothing lost); a count may exceed it.
+    let got = await_at_least(&b, &reference(&input), Duration::from_secs(120));
+    assert_eq!(got.len(), reference(&input).len(), "every key is present");
     assert_ne!(streams.state(), KafkaStreamsState::Error);
     streams.close(Duration::from_secs(60)).unwrap();
 }
