@@ -355,15 +355,17 @@ pub(crate) fn run(setup: ThreadSetup) {
             }
             StreamThreadExceptionResponse::ShutdownApplication => {
                 let requester = format!("{}-{}", setup.application_id, std::process::id());
+                let reason = e.to_string();
+                // This client's own error first: its control watcher will see the request too.
+                shared.fail(index, e);
                 if let Err(send) = super::control::request_shutdown(
                     &setup.application_id,
                     &setup.control,
                     &requester,
-                    &e.to_string(),
+                    &reason,
                 ) {
                     tracing::error!(error = %send, "cannot request the application's shutdown; shutting down this client only");
                 }
-                shared.fail(index, e);
                 return;
             }
         }
