@@ -871,23 +871,25 @@ fn expected_vendor_infos() -> Vec<(String, streams_examples::VendorInfo)> {
     out
 }
 
-fn rides_join_pickups(tansu: Option<Cluster>, name: &str) {
-    let expected = expected_vendor_infos();
-    assert!(
-        expected.len() > 20,
-        "the course data has matches: {}",
-        expected.len()
-    );
-    let (mut app, b, _state) = start_join_app(JOIN, tansu.as_ref(), name);
-    app.wait_for("the start of the join", WAIT, |lines| {
-        lines
-            .iter()
-            .any(|l| l.starts_with("joining `"))
-            .then_some(())
+/// Runs a join program (`bin`), waits for its start line, and checks that `topic` holds
+/// exactly `expected` (key, JSON value) records, that it printed a line starting with
+/// `printed` for each, and that it exits cleanly on SIGTERM.
+fn check_join_program<V>(
+    bin: &str,
+    tansu: Option<Cluster>,
+    name: &str,
+    (started, topic, printed): (&str, &str, &str),
+    expected: Vec<(String, V)>,
+) where
+    V: serde::de::DeserializeOwned + std::fmt::Debug + PartialEq,
+{
+    let (mut app, b, _state) = start_join_app(bin, tansu.as_ref(), name);
+    app.wait_for("its start line", WAIT, |lines| {
+        lines.iter().any(|l| l.starts_with(started)).then_some(())
     });
-    let records = consume_all(&b, "vendor_info", expected.len(), WAIT)
+    let records = consume_all(&b, topic, expected.len(), WAIT)
         .unwrap_or_else(|e| panic!("{e}\n{}", app.output()));
-    let mut got: Vec<(String, streams_examples::VendorInfo)> = records
+    let mut got: Vec<(String, V)> = records
         .iter()
         .map(|r| {
             (
@@ -899,13 +901,29 @@ fn rides_join_pickups(tansu: Option<Cluster>, name: &str) {
     got.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
     assert_eq!(
         got, expected,
-        "vendor_info holds exactly the course's matches"
+        "`{topic}` holds exactly the expected records"
     );
-    app.wait_for("every match printed", WAIT, |lines| {
-        (lines.iter().filter(|l| l.starts_with("match: ")).count() == expected.len()).then_some(())
+    app.wait_for("a line per record", WAIT, |lines| {
+        (lines.iter().filter(|l| l.starts_with(printed)).count() == expected.len()).then_some(())
     });
     let status = app.terminate();
     assert!(status.success(), "{status}\n{}", app.output());
+}
+
+fn rides_join_pickups(tansu: Option<Cluster>, name: &str) {
+    let expected = expected_vendor_infos();
+    assert!(
+        expected.len() > 20,
+        "the course data has matches: {}",
+        expected.len()
+    );
+    check_join_program(
+        JOIN,
+        tansu,
+        name,
+        ("joining `", "vendor_info", "match: "),
+        expected,
+    );
 }
 
 #[test]
@@ -947,35 +965,13 @@ fn expected_enriched() -> Vec<(String, streams_examples::EnrichedRide)> {
 }
 
 fn rides_enrich_zones(tansu: Option<Cluster>, name: &str) {
-    let expected = expected_enriched();
-    let (mut app, b, _state) = start_join_app(ENRICH, tansu.as_ref(), name);
-    app.wait_for("the start of the enrichment", WAIT, |lines| {
-        lines
-            .iter()
-            .any(|l| l.starts_with("enriching `"))
-            .then_some(())
-    });
-    let records = consume_all(&b, "rides-enriched", expected.len(), WAIT)
-        .unwrap_or_else(|e| panic!("{e}\n{}", app.output()));
-    let mut got: Vec<(String, streams_examples::EnrichedRide)> = records
-        .iter()
-        .map(|r| {
-            (
-                String::from_utf8(r.key.clone().unwrap()).unwrap(),
-                serde_json::from_slice(r.value.as_deref().unwrap()).unwrap(),
-            )
-        })
-        .collect();
-    got.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
-    assert_eq!(
-        got, expected,
-        "rides-enriched holds every ride with its zones and payment"
+    check_join_program(
+        ENRICH,
+        tansu,
+        name,
+        ("enriching `", "rides-enriched", "ride: "),
+        expected_enriched(),
     );
-    app.wait_for("every ride printed", WAIT, |lines| {
-        (lines.iter().filter(|l| l.starts_with("ride: ")).count() == expected.len()).then_some(())
-    });
-    let status = app.terminate();
-    assert!(status.success(), "{status}\n{}", app.output());
 }
 
 #[test]
