@@ -177,6 +177,28 @@ pub(super) fn emit_cached<K: Data, V: Data>(
 }
 
 /// Writes one table row and emits the change now (caching off) or at the next commit.
+/// Writes one table update into `store` and forwards it with the old value read first (none
+/// when the store caches: the cache emits at flush). With `skip_absent_delete`, a deletion of a
+/// key the store does not hold is dropped.
+pub(super) fn upsert_row<K: Data, V: Data>(
+    store: &KeyValueStore<K, V>,
+    ctx: &mut ProcessorContext<'_, K, Change<V>>,
+    record: Record<K, ()>,
+    new: Option<V>,
+    skip_absent_delete: bool,
+) -> Result<()> {
+    let old = if store.caching() {
+        None
+    } else {
+        store.get(&record.key)?
+    };
+    if skip_absent_delete && !store.caching() && old.is_none() && new.is_none() {
+        return Ok(());
+    }
+    let ts = record.timestamp;
+    write_row(store, ctx, record, new, old, ts)
+}
+
 pub(super) fn write_row<K: Data, V: Data>(
     store: &KeyValueStore<K, V>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
@@ -295,22 +317,13 @@ impl<K: Data, V: Data> Processor<K, Option<V>, K, Change<V>> for TableSource<K, 
             .store
             .as_ref()
             .ok_or_else(|| not_initialized(&self.store_name))?;
-        let old = if store.caching() {
-            None
-        } else {
-            store.get(&r.key)?
+        let row = Record {
+            key: r.key,
+            value: (),
+            timestamp: r.timestamp,
+            headers: r.headers,
         };
-        let ts = r.timestamp;
-        let (row, new) = (
-            Record {
-                key: r.key,
-                value: (),
-                timestamp: ts,
-                headers: r.headers,
-            },
-            r.value,
-        );
-        write_row(store, ctx, row, new, old, ts)
+        upsert_row(store, ctx, row, r.value, false)
     }
     fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<V>>) -> Result<()> {
         match &self.store {

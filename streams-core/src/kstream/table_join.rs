@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::kstream::ktable::{names, not_initialized, write_row};
+use crate::kstream::ktable::{names, not_initialized, upsert_row};
 use crate::kstream::{Change, Data, KStream, KTable, Materialized, INVALID};
 use crate::processor::{Processor, ProcessorContext};
 use crate::record::Record;
@@ -104,23 +104,13 @@ impl<K: Data, V: Data> Processor<K, Change<V>> for TableMaterialize<K, V> {
             .store
             .as_ref()
             .ok_or_else(|| not_initialized(&self.store_name))?;
-        let old = if store.caching() {
-            None
-        } else {
-            store.get(&r.key)?
-        };
-        if !store.caching() && old.is_none() && r.value.new.is_none() {
-            return Ok(());
-        }
-        let ts = r.timestamp;
-        let new = r.value.new;
         let row = Record {
             key: r.key,
             value: (),
-            timestamp: ts,
+            timestamp: r.timestamp,
             headers: r.headers,
         };
-        write_row(store, ctx, row, new, old, ts)
+        upsert_row(store, ctx, row, r.value.new, true)
     }
 
     fn flush(&mut self, ctx: &mut ProcessorContext<'_, K, Change<V>>) -> Result<()> {
