@@ -5,16 +5,11 @@ TANSU_DIR ?= $(CURDIR)/target/tansu
 
 .PHONY: demo test lint fmt bench doc clean deps tansu
 
-## System packages the build needs: libclang, for the RocksDB bindings (bindgen). Installed
-## with apt-get when missing (as root, or through sudo).
+## System packages the build needs (libclang with clang's headers, for RocksDB's bindings; a C/C++
+## compiler and make), checked the way the build uses them and installed with apt-get when missing
+## (as root, or through passwordless sudo); otherwise one message says what to install.
 deps:
-	@if ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ldconfig -p 2>/dev/null | grep -q 'libclang[-.0-9]*\.so'; then :; \
-	else \
-		echo "== installing libclang-dev (needed to build RocksDB's bindings)"; \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libclang-dev >/dev/null \
-		|| { echo "could not install libclang-dev: install it (apt-get install libclang-dev) or set LIBCLANG_PATH"; exit 1; }; \
-	fi
+	@bash scripts/deps.sh
 
 ## Runs the course's taxi rides through the example pipeline and prints what comes out.
 demo: deps
