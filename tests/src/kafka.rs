@@ -2,9 +2,9 @@
 //! them back, without an async runtime. Every wait is bounded and fails with a message that
 //! says what was missing.
 //!
-//! Tansu's ListOffsets(LATEST) answers wrongly (`shared/BROKERS.md`), so nothing here uses
-//! `fetch_watermarks`: [`consume_all`] reads until partition EOF, which comes from the fetch
-//! side's high watermark.
+//! Tansu's ListOffsets(LATEST) answers wrongly (`docs/testing.md`, section The brokers the
+//! tests run against), so nothing here uses `fetch_watermarks`: [`consume_all`] reads until
+//! partition EOF, which comes from the fetch side's high watermark.
 
 use std::future::Future;
 use std::pin::pin;
@@ -47,10 +47,10 @@ pub struct ConsumedRecord {
     pub timestamp: Option<i64>,
 }
 
-/// Client settings for Tansu (`shared/BROKERS.md`): the bootstrap address plus the timeouts
-/// that keep rebalances short (`session.timeout.ms=6000`, `heartbeat.interval.ms=500`) and a
-/// short fetch queue backoff (`fetch.queue.backoff.ms=10`). Producer and admin clients ignore
-/// the consumer settings.
+/// Client settings for Tansu (`docs/testing.md`, section The brokers the tests run against):
+/// the bootstrap address plus the timeouts that keep rebalances short
+/// (`session.timeout.ms=6000`, `heartbeat.interval.ms=500`) and a short fetch queue backoff
+/// (`fetch.queue.backoff.ms=10`). Producer and admin clients ignore the consumer settings.
 pub fn client_config(bootstrap: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config

@@ -396,9 +396,10 @@ fn a_broker_down_for_a_while_on_the_embedded_cluster_loses_nothing() {
 
 // ---------------------------------------------------------------------------------------------
 // exactly_once_v2. Tansu runs transactions and hides open ones from `read_committed` readers,
-// but shows ABORTED records like committed ones (BROKERS.md), so on Tansu a run without aborts
-// is checked for exact counts, and a run with a crash (whose open transaction is aborted) for
-// "nothing missing". The exact-count crash test needs a real Kafka: `KSTREAMS_BOOTSTRAP`.
+// but shows ABORTED records like committed ones (`docs/testing.md`, section The brokers the
+// tests run against), so on Tansu a run without aborts is checked for exact counts, and a run
+// with a crash (whose open transaction is aborted) for "nothing missing". The exact-count
+// crash test needs a real Kafka: `KSTREAMS_BOOTSTRAP`.
 // ---------------------------------------------------------------------------------------------
 
 const EOS: (&str, &str) = ("processing.guarantee", "exactly_once_v2");

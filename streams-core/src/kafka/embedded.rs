@@ -2,7 +2,8 @@
 //!
 //! Created through the raw bindings rather than `rdkafka::mocking::MockCluster` because the
 //! group's initial rebalance delay can only be set on the raw handle: with it at 100 ms a
-//! consumer joins in ~0.2 s instead of ~3 s (see BROKERS.md).
+//! consumer joins in ~0.2 s instead of ~3 s (see `docs/testing.md`, section The brokers the
+//! tests run against).
 
 use std::ffi::{CStr, CString};
 
