@@ -65,6 +65,41 @@ pub const BUFFERED_RECORDS_PER_PARTITION: &str = "buffered.records.per.partition
 /// `max.task.idle.ms`: how long a task with several inputs waits for an empty one before it
 /// processes anyway (default 0).
 pub const MAX_TASK_IDLE_MS: &str = "max.task.idle.ms";
+/// `task.timeout.ms`: how long a retriable failure (an offset commit the cluster refuses) may
+/// last before the stream thread gives up with an error (default 300000, as Kafka Streams; 0:
+/// no retry).
+pub const TASK_TIMEOUT_MS: &str = "task.timeout.ms";
+
+/// Every key the library reads itself (without a client prefix).
+const KNOWN_KEYS: &[&str] = &[
+    APPLICATION_ID,
+    BOOTSTRAP_SERVERS,
+    NUM_STREAM_THREADS,
+    PROCESSING_GUARANTEE,
+    COMMIT_INTERVAL_MS,
+    STATE_DIR,
+    CACHE_MAX_BYTES,
+    ROCKSDB_TOTAL_MEMORY_BYTES,
+    REPLICATION_FACTOR,
+    BUFFERED_RECORDS_PER_PARTITION,
+    MAX_TASK_IDLE_MS,
+    TASK_TIMEOUT_MS,
+    DESERIALIZATION_HANDLER,
+    TIMESTAMP_POLICY,
+];
+
+/// Prefixes of keys passed to one kind of librdkafka client, prefix removed.
+const CLIENT_PREFIXES: &[&str] = &[
+    "consumer.",
+    "producer.",
+    "admin.",
+    "restore.consumer.",
+    "global.consumer.",
+    "control.",
+];
+
+/// Prefixes of keys passed unchanged to every client.
+const ALL_CLIENTS_PREFIXES: &[&str] = &["security.", "sasl.", "ssl."];
 
 /// The processing guarantee (`processing.guarantee`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -121,6 +156,8 @@ impl StreamsConfig {
                 format!("`{id}` may only contain ASCII letters, digits, '.', '_' and '-' (it prefixes topic names)"),
             ));
         }
+        self.check_keys()?;
+        self.check_client_overrides()?;
         self.deserialization_handler()?;
         self.timestamp_policy()?;
         self.commit_interval()?;
@@ -131,6 +168,100 @@ impl StreamsConfig {
         self.replication_factor()?;
         self.buffered_records_per_partition()?;
         self.max_task_idle()?;
+        self.task_timeout()?;
+        Ok(())
+    }
+
+    /// Every key must be one the library reads, or carry a client prefix: a typo (or a client
+    /// setting without its prefix) would otherwise be ignored without a word.
+    fn check_keys(&self) -> Result<()> {
+        for key in self.props.keys() {
+            let known = KNOWN_KEYS.contains(&key.as_str())
+                || CLIENT_PREFIXES
+                    .iter()
+                    .chain(ALL_CLIENTS_PREFIXES)
+                    .any(|p| key.len() > p.len() && key.starts_with(p));
+            if known {
+                continue;
+            }
+            let hint = match nearest_known_key(key) {
+                Some(k) => format!("did you mean `{k}`?"),
+                None => format!(
+                    "settings of the Kafka clients need a prefix saying which client they are for \
+                     (`{}`), e.g. `producer.{key}`; `security.*`, `sasl.*` and `ssl.*` go to every \
+                     client",
+                    CLIENT_PREFIXES.join("`, `")
+                ),
+            };
+            return Err(StreamsError::config(key, format!("unknown key; {hint}")));
+        }
+        Ok(())
+    }
+
+    /// Client settings that would break what the runtime guarantees are refused rather than
+    /// applied: offsets are committed by the runtime only after the results they cover were
+    /// produced, rebalancing is eager, and exactly-once needs idempotent transactional
+    /// producers and `read_committed` consumers that the runtime configures itself.
+    fn check_client_overrides(&self) -> Result<()> {
+        let exactly_once = self.processing_guarantee()? == ProcessingGuarantee::ExactlyOnceV2;
+        let refuse = |key: &str, why: &str| Err(StreamsError::config(key, why.to_string()));
+        for (key, value) in &self.props {
+            let value = value.trim();
+            let Some((client, setting)) = CLIENT_PREFIXES
+                .iter()
+                .filter(|p| key.starts_with(*p))
+                .max_by_key(|p| p.len())
+                .map(|p| (&p[..p.len() - 1], &key[p.len()..]))
+            else {
+                continue;
+            };
+            let consumer = client.ends_with("consumer");
+            match setting {
+                "enable.auto.commit" if consumer && value.eq_ignore_ascii_case("true") => {
+                    return refuse(
+                        key,
+                        "auto-commit would commit offsets of records whose results are not yet \
+                         produced (lost on a crash); the runtime commits offsets itself",
+                    );
+                }
+                "group.id" if client == "consumer" => {
+                    return refuse(
+                        key,
+                        "the consumer group is the `application.id`; set that instead",
+                    );
+                }
+                "partition.assignment.strategy"
+                    if client == "consumer" && value.contains("cooperative") =>
+                {
+                    return refuse(
+                        key,
+                        "rebalancing here is eager: a cooperative assignor is not supported \
+                         (use `range`, the default, which keeps co-partitioned topics together)",
+                    );
+                }
+                "enable.idempotence" if exactly_once && !value.eq_ignore_ascii_case("true") => {
+                    return refuse(
+                        key,
+                        "exactly_once_v2 needs idempotent producers; remove the override",
+                    );
+                }
+                "transactional.id" if exactly_once => {
+                    return refuse(
+                        key,
+                        "under exactly_once_v2 the runtime sets each thread's transactional.id \
+                         (from application.id and the process id); remove the override",
+                    );
+                }
+                "isolation.level" if exactly_once && consumer && value != "read_committed" => {
+                    return refuse(
+                        key,
+                        "exactly_once_v2 reads committed data only (`read_committed`); remove \
+                         the override",
+                    );
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 
@@ -166,6 +297,12 @@ impl StreamsConfig {
             return Ok(Duration::ZERO);
         }
         self.millis(MAX_TASK_IDLE_MS, 0)
+    }
+
+    /// `task.timeout.ms` (default 300 s): how long a retriable failure may last before the
+    /// stream thread gives up with an error that says what was being retried.
+    pub fn task_timeout(&self) -> Result<Duration> {
+        self.millis(TASK_TIMEOUT_MS, 300_000)
     }
 
     /// `processing.guarantee`.
@@ -337,5 +474,133 @@ impl StreamsConfig {
                     )
                 }),
         }
+    }
+}
+
+/// The known key nearest to `key` (a typo of it), if one is within a few edits.
+fn nearest_known_key(key: &str) -> Option<&'static str> {
+    KNOWN_KEYS
+        .iter()
+        .map(|k| (edit_distance(key, k), *k))
+        .filter(|(d, k)| *d <= 3.max(k.len() / 5))
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance between two strings, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(config: StreamsConfig) -> (String, String) {
+        match config.validate() {
+            Err(StreamsError::Config { key, reason }) => (key, reason),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    // Unknown keys used to be ignored, so a typo changed nothing without a word.
+    #[test]
+    fn a_misspelt_key_is_refused_with_the_key_it_resembles() {
+        let (key, reason) = error_of(StreamsConfig::new("app").with("comit.interval.ms", "100"));
+        assert_eq!(key, "comit.interval.ms");
+        assert!(
+            reason.contains("did you mean `commit.interval.ms`?"),
+            "{reason}"
+        );
+        let (_, reason) = error_of(StreamsConfig::new("app").with("num.streams.threads", "2"));
+        assert!(reason.contains("`num.stream.threads`"), "{reason}");
+    }
+
+    #[test]
+    fn a_client_setting_without_its_prefix_is_refused_with_the_prefixes() {
+        let (key, reason) = error_of(StreamsConfig::new("app").with("max.poll.interval.ms", "1"));
+        assert_eq!(key, "max.poll.interval.ms");
+        assert!(
+            reason.contains("`producer.max.poll.interval.ms`"),
+            "{reason}"
+        );
+        assert!(reason.contains("`consumer.`"), "{reason}");
+    }
+
+    #[test]
+    fn known_keys_and_prefixed_client_settings_are_accepted() {
+        StreamsConfig::new("app")
+            .with("commit.interval.ms", "100")
+            .with("state.dir", "/tmp/x")
+            .with("consumer.fetch.wait.max.ms", "10")
+            .with("producer.linger.ms", "20")
+            .with("restore.consumer.fetch.min.bytes", "1")
+            .with("security.protocol", "SASL_SSL")
+            .with("sasl.mechanism", "PLAIN")
+            .with("producer.enable.idempotence", "false")
+            .validate()
+            .unwrap();
+    }
+
+    // These overrides were applied silently and broke the guarantees.
+    #[test]
+    fn dangerous_client_overrides_are_refused() {
+        let eos = || StreamsConfig::new("app").with(PROCESSING_GUARANTEE, "exactly_once_v2");
+        for (config, bad) in [
+            (
+                StreamsConfig::new("app"),
+                ("consumer.enable.auto.commit", "true"),
+            ),
+            (
+                StreamsConfig::new("app"),
+                ("restore.consumer.enable.auto.commit", "true"),
+            ),
+            (StreamsConfig::new("app"), ("consumer.group.id", "other")),
+            (
+                StreamsConfig::new("app"),
+                (
+                    "consumer.partition.assignment.strategy",
+                    "cooperative-sticky",
+                ),
+            ),
+            (eos(), ("producer.enable.idempotence", "false")),
+            (eos(), ("producer.transactional.id", "mine")),
+            (eos(), ("consumer.isolation.level", "read_uncommitted")),
+            (
+                eos(),
+                ("global.consumer.isolation.level", "read_uncommitted"),
+            ),
+        ] {
+            let (key, reason) = error_of(config.with(bad.0, bad.1));
+            assert_eq!(key, bad.0, "{reason}");
+        }
+        eos()
+            .with("consumer.isolation.level", "read_committed")
+            .with("consumer.enable.auto.commit", "false")
+            .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("state.dir", "state.dir"), 0);
+        assert_eq!(edit_distance("statedir", "state.dir"), 1);
     }
 }

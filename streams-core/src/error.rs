@@ -164,6 +164,18 @@ pub enum StreamsError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Another client holds the application's state directory: two instances of one
+    /// application on one machine need a `state.dir` each.
+    #[error(
+        "the state directory `{}` is in use by another instance of this application (in this \
+         process or another); give each instance on this machine its own `state.dir`, or stop \
+         the other one",
+        path.display()
+    )]
+    StateDirectoryLocked {
+        /// `<state.dir>/<application.id>`.
+        path: std::path::PathBuf,
+    },
     /// Reading or writing a file of the local state (state directory, checkpoint) failed.
     #[error("cannot {action} `{}`: {source}", path.display())]
     StateIo {
@@ -185,6 +197,19 @@ pub enum StreamsError {
         /// The user's error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// User code (a processor, a mapper, an aggregator, a punctuator) panicked on a stream
+    /// thread. The thread's tasks are dropped without committing, so their input is processed
+    /// again from the last committed offsets; the uncaught-error handler decides what follows.
+    #[error(
+        "user code panicked on stream thread `{thread}`: {message}. The thread's tasks were \
+         closed without committing; fix the code (or catch the failure in it and return an error)"
+    )]
+    Panic {
+        /// The stream thread's name (`<application.id>-StreamThread-<n>`).
+        thread: String,
+        /// The panic's message.
+        message: String,
     },
     /// A user error not yet attributed to a node (wrapped into [`StreamsError::Processor`]
     /// by the engine).

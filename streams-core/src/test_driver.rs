@@ -32,7 +32,7 @@ use crate::processor::internals::collector::{OutRecord, RecordCollector};
 use crate::processor::internals::node::TaskMetrics;
 use crate::processor::internals::partitioner::murmur2_partition;
 use crate::processor::internals::plan::{TopicName, TopologyPlan};
-use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv};
+use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv, CHECKPOINT_FILE};
 use crate::processor::{TaskId, Topology};
 use crate::record::{Headers, RawRecord, Record};
 use crate::serdes::{deserialize_opt, serialize_into, Serde};
@@ -291,7 +291,7 @@ impl Inner {
         std::fs::create_dir_all(task.task_dir()).map_err(|e| {
             StreamsError::Driver(format!("cannot create {}: {e}", task.task_dir().display()))
         })?;
-        Checkpoint { offsets }.write(&task.task_dir().join(".checkpoint"))
+        Checkpoint { offsets }.write(&task.task_dir().join(CHECKPOINT_FILE))
     }
 
     /// Creates a task, restores its logged stores from the captured changelogs (from the
@@ -311,20 +311,9 @@ impl Inner {
                 wall_clock: self.wall_clock,
             },
         )?;
-        let checkpoint = Checkpoint::read(&task.task_dir().join(".checkpoint"))?;
-        for c in task.changelogs().to_vec() {
-            let key = (c.topic.clone(), partition);
-            let from = match (&checkpoint, c.persistent) {
-                (Some(cp), true) => cp.offsets.get(&key).copied(),
-                _ => None,
-            };
-            let from = match from {
-                Some(offset) => offset.max(0) as usize,
-                None => {
-                    task.wipe(&c.store)?;
-                    0
-                }
-            };
+        for (c, from) in task.restore_start_offsets()? {
+            let key = (c.topic, partition);
+            let from = usize::try_from(from).unwrap_or(0);
             if let Some(log) = self.changelogs.get(&key) {
                 let records: Vec<ChangelogRecord<'_>> = log
                     .iter()

@@ -928,3 +928,232 @@ fn max_task_idle_waits_for_an_empty_partition_to_keep_timestamp_order() {
     assert_eq!(values, ["a1", "b2", "a3"], "processed in timestamp order");
     streams.close(Duration::from_secs(60)).unwrap();
 }
+
+// Two instances of one application on one `state.dir` used to share the task directories and
+// corrupt each other's stores (or, under exactly-once, fence each other's producers forever):
+// the second is now refused at `start`, before it touches the cluster, until the first closes.
+#[test]
+fn a_second_instance_on_the_same_state_directory_is_refused_until_the_first_closes() {
+    let dir = temp_state_dir("locked");
+    let config = || {
+        StreamsConfig::new("locked")
+            .with("state.dir", dir.to_string_lossy().as_ref())
+            .with("commit.interval.ms", "200")
+    };
+    let cluster = std::sync::Arc::new(EmbeddedCluster::start(1).unwrap());
+    cluster.create_topic(INPUT, PARTITIONS).unwrap();
+    cluster.create_topic(OUTPUT, PARTITIONS).unwrap();
+    let instance = || {
+        KafkaStreams::with_embedded_cluster(count_topology(), config(), cluster.clone()).unwrap()
+    };
+    let mut first = instance();
+    first.start().unwrap();
+    assert!(first.wait_for_state(KafkaStreamsState::Running, Duration::from_secs(60)));
+
+    let mut second = instance();
+    match second.start() {
+        Err(StreamsError::StateDirectoryLocked { path }) => assert_eq!(path, dir.join("locked")),
+        other => panic!("the second instance started on a used state directory: {other:?}"),
+    }
+    assert_eq!(first.state(), KafkaStreamsState::Running);
+    // Nor may either delete the local state while the first runs.
+    assert!(matches!(first.cleanup(), Err(StreamsError::Config { .. })));
+    assert!(matches!(
+        second.cleanup(),
+        Err(StreamsError::StateDirectoryLocked { .. })
+    ));
+    first.close(Duration::from_secs(60)).unwrap();
+    drop(second);
+
+    let mut third = instance();
+    third.start().unwrap();
+    assert!(third.wait_for_state(KafkaStreamsState::Running, Duration::from_secs(60)));
+    third.close(Duration::from_secs(60)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Counts 10,000 rides on the embedded cluster, closes cleanly (checkpoints written), damages
+/// the local state with `damage(closed client, task directories)`, restarts on the same state
+/// directory and counts 10,000 more: the counts must be those of all 20,000.
+fn restart_after_damaging_local_state(app: &str, damage: fn(&KafkaStreams, &[PathBuf])) {
+    let dir = temp_state_dir(app);
+    let config = || {
+        StreamsConfig::new(app)
+            .with("state.dir", dir.to_string_lossy().as_ref())
+            .with("commit.interval.ms", "200")
+    };
+    let cluster = std::sync::Arc::new(EmbeddedCluster::start(1).unwrap());
+    cluster.create_topic(INPUT, PARTITIONS).unwrap();
+    cluster.create_topic(OUTPUT, PARTITIONS).unwrap();
+    let b = cluster.bootstrap_servers().to_string();
+    let input = rides(20_000, 61);
+    let (first, second) = input.split_at(10_000);
+    produce_all(&b, INPUT, first).unwrap();
+    let mut s =
+        KafkaStreams::with_embedded_cluster(count_topology(), config(), cluster.clone()).unwrap();
+    s.start().unwrap();
+    await_counts(&b, &reference(first), Duration::from_secs(60));
+    s.close(Duration::from_secs(60)).unwrap();
+    let tasks: Vec<PathBuf> = checkpoints(&dir, app)
+        .iter()
+        .filter_map(|c| c.parent().map(Path::to_path_buf))
+        .collect();
+    assert_eq!(
+        tasks.len(),
+        PARTITIONS as usize,
+        "a checkpoint per task: {tasks:?}"
+    );
+    damage(&s, &tasks);
+    drop(s);
+
+    produce_all(&b, INPUT, second).unwrap();
+    let mut s =
+        KafkaStreams::with_embedded_cluster(count_topology(), config(), cluster.clone()).unwrap();
+    s.start().unwrap();
+    await_counts(&b, &reference(&input), Duration::from_secs(60));
+    s.close(Duration::from_secs(60)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// The corrupt-state error says to delete the store's directory; with the task's `.checkpoint`
+// left behind, the empty store used to be restored from the checkpointed offset only (the
+// changelog's tail), so the counts restarted from zero.
+#[test]
+fn a_store_directory_deleted_without_its_checkpoint_is_restored_in_full() {
+    restart_after_damaging_local_state("deleted-store", |_, tasks| {
+        for task_dir in tasks {
+            std::fs::remove_dir_all(task_dir.join("counts")).unwrap();
+            assert!(task_dir.join(".checkpoint").exists());
+        }
+    });
+}
+
+// A garbled `.checkpoint` used to fail the stream thread (CorruptCheckpoint) at every start:
+// it is ignored with a warning, and every store restores from the start of its changelog.
+#[test]
+fn a_garbled_checkpoint_means_a_full_restore() {
+    restart_after_damaging_local_state("garbled-checkpoint", |_, tasks| {
+        for task_dir in tasks {
+            std::fs::write(
+                task_dir.join(".checkpoint"),
+                "0\n1\nnot a checkpoint line\n",
+            )
+            .unwrap();
+        }
+    });
+}
+
+// `KafkaStreams::cleanup()` (Kafka Streams' `cleanUp`) did not exist: local state could only
+// be removed by hand. After it, the task directories are gone and a restart restores
+// everything from the changelogs.
+#[test]
+fn cleanup_deletes_local_state_and_the_next_start_restores_it() {
+    restart_after_damaging_local_state("cleanup", |closed, tasks| {
+        closed.cleanup().unwrap();
+        for task_dir in tasks {
+            assert!(!task_dir.exists(), "{} is still there", task_dir.display());
+        }
+    });
+}
+
+// Offset commits that kept failing were given up after a fixed 120 s, whatever the config;
+// `task.timeout.ms` now sets it, and the error says what was being retried for how long.
+#[test]
+fn offset_commits_failing_longer_than_task_timeout_stop_the_thread_with_a_clear_error() {
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    let dir = temp_state_dir("task-timeout");
+    let cluster = std::sync::Arc::new(EmbeddedCluster::start(1).unwrap());
+    cluster.create_topic(INPUT, PARTITIONS).unwrap();
+    cluster.create_topic(OUTPUT, PARTITIONS).unwrap();
+    let b = cluster.bootstrap_servers().to_string();
+    let c = config("task-timeout", &b, &dir).with("task.timeout.ms", "1000");
+    let mut s = KafkaStreams::with_embedded_cluster(count_topology(), c, cluster.clone()).unwrap();
+    s.start().unwrap();
+    assert!(s.wait_for_state(KafkaStreamsState::Running, Duration::from_secs(60)));
+    // Far more failures than commits in the test's time (one every 200 ms).
+    cluster.push_request_errors(
+        RDKafkaApiKey::OffsetCommit,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE; 1000],
+    );
+    let started = Instant::now();
+    for round in 0..100u64 {
+        produce_all(&b, INPUT, &rides(100, round)).unwrap();
+        if s.state() == KafkaStreamsState::Error || started.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        s.state(),
+        KafkaStreamsState::Error,
+        "commits failed for {:?} with task.timeout.ms=1000 and the client did not stop",
+        started.elapsed()
+    );
+    let error = s.close(Duration::from_secs(60)).unwrap_err().to_string();
+    assert!(
+        error.contains("commit the input offsets") && error.contains("task.timeout.ms"),
+        "{error}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Counts rides; a filter before the count panics the first time it sees key `PANIC_ON_KEY`.
+fn panicking_count_topology(panicked: &'static std::sync::atomic::AtomicBool) -> Topology {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream(INPUT, Consumed::with(StringSerde, BytesSerde))
+        .filter(move |key, _| {
+            if key == PANIC_ON_KEY && !panicked.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                panic!("injected panic on key {key}");
+            }
+            true
+        })
+        .group_by_key()
+        .count(Materialized::named("counts"))
+        .to_stream()
+        .to(OUTPUT, Produced::with(StringSerde, Nullable(I64Serde)));
+    builder.build().unwrap()
+}
+
+const PANIC_ON_KEY: &str = "236";
+
+// A panic in user code used to kill the stream thread and leave the client `Running` (with no
+// thread processing); it is now an error the uncaught-error policy handles: by default the
+// client stops with it.
+#[test]
+fn a_panic_in_user_code_stops_the_client_with_an_error_by_default() {
+    static PANICKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let (mut streams, b) = embedded_client("panic-fail", panicking_count_topology(&PANICKED), &[]);
+    produce_all(&b, INPUT, &rides(2_000, 67)).unwrap();
+    streams.start().unwrap();
+    wait_until("the client fails", Duration::from_secs(60), || {
+        streams.state() == KafkaStreamsState::Error
+    });
+    match streams.close(Duration::from_secs(60)) {
+        Err(StreamsError::Panic { thread, message }) => {
+            assert_eq!(thread, "panic-fail-StreamThread-0");
+            assert_eq!(message, format!("injected panic on key {PANIC_ON_KEY}"));
+        }
+        other => panic!("expected the panic as the client's error, got {other:?}"),
+    }
+}
+
+// Under ReplaceThread the thread comes back and goes on from the last committed offsets: the
+// panicking thread must not commit the offsets of its half-processed batch on its way out
+// (which a revocation during the unwinding did), or the rest of that batch is never counted.
+#[test]
+fn after_a_panic_replace_thread_goes_on_and_loses_nothing() {
+    static PANICKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let (mut streams, b) =
+        embedded_client("panic-replace", panicking_count_topology(&PANICKED), &[]);
+    streams.set_uncaught_exception_handler(|_| StreamThreadExceptionResponse::ReplaceThread);
+    let input = rides(20_000, 71);
+    produce_all(&b, INPUT, &input).unwrap();
+    streams.start().unwrap();
+    let got = await_at_least(&b, &reference(&input), Duration::from_secs(90));
+    assert_eq!(got.len(), reference(&input).len());
+    assert!(PANICKED.load(std::sync::atomic::Ordering::SeqCst));
+    assert_eq!(streams.replaced_threads(), 1);
+    assert_ne!(streams.state(), KafkaStreamsState::Error);
+    streams.close(Duration::from_secs(60)).unwrap();
+}

@@ -24,15 +24,16 @@
 //! # Ok::<(), StreamsError>(())
 //! ```
 
+mod app_dir;
 mod control;
 mod embedded;
 mod global;
 mod thread;
 mod topics;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -134,6 +135,8 @@ struct SharedInner {
     phases: Vec<ThreadPhase>,
     state: KafkaStreamsState,
     error: Option<StreamsError>,
+    /// State changes (new, old) not yet given to the state listener, oldest first.
+    unreported: VecDeque<(KafkaStreamsState, KafkaStreamsState)>,
 }
 
 /// A shared listener listens: keep an `Arc` to read what it gathered.
@@ -180,29 +183,84 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    fn new() -> Shared {
+        Shared {
+            shutdown: AtomicBool::new(false),
+            inner: Mutex::new(SharedInner {
+                phases: Vec::new(),
+                state: KafkaStreamsState::Created,
+                error: None,
+                unreported: VecDeque::new(),
+            }),
+            changed: Condvar::new(),
+            listener: Mutex::new(None),
+            error_handler: Mutex::new(None),
+            restore_listener: Mutex::new(None),
+            replaced_threads: std::sync::atomic::AtomicUsize::new(0),
+            processed: AtomicU64::new(0),
+            dropped_records: AtomicU64::new(0),
+            punctuations: AtomicU64::new(0),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, SharedInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Changes the state under the lock and queues the change for the state listener, which
+    /// [`Self::report_state_changes`] calls once the lock is released: a listener may then call
+    /// back into the client (`state()`, `wait_for_state`) or take locks of its own without a
+    /// deadlock, as in Kafka Streams, which also calls it outside its state lock.
     fn set_state(&self, inner: &mut SharedInner, new: KafkaStreamsState) {
         let old = inner.state;
         if old == new {
             return;
         }
         inner.state = new;
+        inner.unreported.push_back((new, old));
         tracing::info!(from = ?old, to = ?new, "state change");
-        if let Some(listener) = self
-            .listener
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
-            listener(new, old);
-        }
         self.changed.notify_all();
     }
 
+    /// Gives the queued state changes to the listener, in order, without holding the state
+    /// lock. One thread reports at a time: a change queued while another thread (or the
+    /// listener itself, on this thread) is reporting is reported by that thread before it
+    /// stops. A panic in the listener is logged and does not stop the client.
+    fn report_state_changes(&self) {
+        loop {
+            let listener = match self.listener.try_lock() {
+                Ok(guard) => guard,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => return,
+            };
+            loop {
+                // Its own statement: the state lock is released before the listener runs.
+                let next = self.lock().unreported.pop_front();
+                let Some((new, old)) = next else {
+                    break;
+                };
+                if let Some(listener) = listener.as_ref() {
+                    let call = std::panic::AssertUnwindSafe(|| listener(new, old));
+                    if std::panic::catch_unwind(call).is_err() {
+                        tracing::error!(from = ?old, to = ?new, "the state listener panicked");
+                    }
+                }
+            }
+            drop(listener);
+            // A change queued after the last look but before the listener lock was released
+            // found that lock taken and left the change to this thread.
+            if self.lock().unreported.is_empty() {
+                return;
+            }
+        }
+    }
+
     pub(crate) fn set_phase(&self, thread: usize, phase: ThreadPhase) {
+        self.set_phase_locked(thread, phase);
+        self.report_state_changes();
+    }
+
+    fn set_phase_locked(&self, thread: usize, phase: ThreadPhase) {
         let mut inner = self.lock();
         if let Some(p) = inner.phases.get_mut(thread) {
             *p = phase;
@@ -248,13 +306,16 @@ impl Shared {
     /// A thread failed: the client shuts down (the other threads commit and close).
     pub(crate) fn fail(&self, thread: usize, error: StreamsError) {
         self.shutdown.store(true, Ordering::Relaxed);
-        let mut inner = self.lock();
-        if let Some(p) = inner.phases.get_mut(thread) {
-            *p = ThreadPhase::Failed;
+        {
+            let mut inner = self.lock();
+            if let Some(p) = inner.phases.get_mut(thread) {
+                *p = ThreadPhase::Failed;
+            }
+            inner.error.get_or_insert(error);
+            self.set_state(&mut inner, KafkaStreamsState::Error);
+            self.changed.notify_all();
         }
-        inner.error.get_or_insert(error);
-        self.set_state(&mut inner, KafkaStreamsState::Error);
-        self.changed.notify_all();
+        self.report_state_changes();
     }
 }
 
@@ -270,6 +331,8 @@ pub struct KafkaStreams {
     control: Option<std::thread::JoinHandle<()>>,
     global: Option<global::GlobalThread>,
     bootstrap: String,
+    /// The lock on `<state.dir>/<application.id>`, from `start` to the end of `close`.
+    state_lock: Option<app_dir::StateDirLock>,
     // Declared last: dropped after the threads are gone.
     embedded: Option<Arc<EmbeddedCluster>>,
 }
@@ -329,26 +392,12 @@ impl KafkaStreams {
         Ok(KafkaStreams {
             plan,
             config,
-            shared: Arc::new(Shared {
-                shutdown: AtomicBool::new(false),
-                inner: Mutex::new(SharedInner {
-                    phases: Vec::new(),
-                    state: KafkaStreamsState::Created,
-                    error: None,
-                }),
-                changed: Condvar::new(),
-                listener: Mutex::new(None),
-                error_handler: Mutex::new(None),
-                restore_listener: Mutex::new(None),
-                replaced_threads: std::sync::atomic::AtomicUsize::new(0),
-                processed: AtomicU64::new(0),
-                dropped_records: AtomicU64::new(0),
-                punctuations: AtomicU64::new(0),
-            }),
+            shared: Arc::new(Shared::new()),
             threads: Vec::new(),
             control: None,
             global: None,
             bootstrap,
+            state_lock: None,
             embedded,
         })
     }
@@ -364,7 +413,10 @@ impl KafkaStreams {
         self.embedded.as_deref()
     }
 
-    /// Called with (new, old) on every state change, from the thread that caused it.
+    /// Called with (new, old) on every state change, in order, from the thread that caused it
+    /// (or from one that reported changes at the same time), never while the client holds a
+    /// lock: the listener may call [`Self::state`] or take a lock that a thread calling into
+    /// the client holds.
     pub fn set_state_listener(
         &self,
         listener: impl Fn(KafkaStreamsState, KafkaStreamsState) + Send + Sync + 'static,
@@ -455,6 +507,34 @@ impl KafkaStreams {
         }
     }
 
+    /// The settings of stream thread `index`'s producer. Idempotent under every guarantee, as
+    /// Kafka's own producers are by default: a retried batch is written once and in order, so a
+    /// retry cannot duplicate or reorder records in changelogs and outputs. Under exactly-once,
+    /// also transactional (EOS v2: one producer per thread); the id survives restarts of the
+    /// process (the process id is kept in the state directory), so a restarted instance fences
+    /// its predecessor's producer and aborts its open transaction. `producer.*` keys override.
+    fn stream_producer_config(&self, index: usize, transactional_id: Option<&str>) -> ClientConfig {
+        let app = self.config.application_id();
+        let mut producer = ClientConfig::new();
+        producer
+            .set("bootstrap.servers", &self.bootstrap)
+            .set("client.id", format!("{app}-StreamThread-{index}-producer"))
+            .set("log_level", "4")
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
+            .set("linger.ms", "5")
+            .set("partitioner", "murmur2_random");
+        if let Some(id) = transactional_id {
+            producer
+                .set("transactional.id", id)
+                .set("transaction.timeout.ms", "10000");
+        }
+        for (k, v) in self.config.client_properties("producer") {
+            producer.set(k, v);
+        }
+        producer
+    }
+
     fn client_config(&self, prefix: &str, client_id: &str) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.bootstrap)
@@ -464,6 +544,48 @@ impl KafkaStreams {
             c.set(k, v);
         }
         c
+    }
+
+    /// Deletes this application's local state, `<state.dir>/<application.id>` (Kafka Streams'
+    /// `cleanUp`): every task directory with its stores and checkpoint. The next start restores
+    /// every store from its changelog. Only before [`Self::start`] or after [`Self::close`],
+    /// and only while no other instance uses the directory
+    /// ([`StreamsError::StateDirectoryLocked`] otherwise).
+    ///
+    /// ```no_run
+    /// # use streams_core::*;
+    /// # fn f(topology: Topology) -> Result<()> {
+    /// let config = StreamsConfig::new("ride-counts").with("bootstrap.servers", "localhost:9092");
+    /// let mut streams = KafkaStreams::new(topology, config)?;
+    /// streams.cleanup()?; // start from the changelogs, not from what this machine kept
+    /// streams.start()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cleanup(&self) -> Result<()> {
+        if !matches!(
+            self.state(),
+            KafkaStreamsState::Created | KafkaStreamsState::NotRunning | KafkaStreamsState::Error
+        ) || !self.threads.is_empty()
+        {
+            return Err(StreamsError::config(
+                crate::config::STATE_DIR,
+                "cleanup() deletes local state: call it before start() or after close()",
+            ));
+        }
+        let app_dir = self.app_dir();
+        match &self.state_lock {
+            Some(lock) => app_dir::clean(&app_dir, lock),
+            None => app_dir::clean(&app_dir, &app_dir::lock(&app_dir)?),
+        }
+    }
+
+    /// `<state.dir>/<application.id>`.
+    fn app_dir(&self) -> std::path::PathBuf {
+        self.config
+            .state_dir()
+            .unwrap_or_else(|| std::env::temp_dir().join("kafka-streams"))
+            .join(self.config.application_id())
     }
 
     /// Checks the source topics, creates the internal topics (repartition and changelog) and
@@ -479,6 +601,9 @@ impl KafkaStreams {
         let threads = self.config.num_stream_threads()?;
         let exactly_once =
             self.config.processing_guarantee()? == ProcessingGuarantee::ExactlyOnceV2;
+        let state_dir = self.app_dir();
+        // Before anything else: a second instance on this directory must not touch the cluster.
+        self.state_lock = Some(app_dir::lock(&state_dir)?);
 
         // Consumer settings every thread shares; user `consumer.*` keys override them.
         let mut consumer = ClientConfig::new();
@@ -576,10 +701,6 @@ impl KafkaStreams {
             handler: self.config.deserialization_handler()?,
             timestamp_policy: self.config.timestamp_policy()?,
         };
-        let state_root = self
-            .config
-            .state_dir()
-            .unwrap_or_else(|| std::env::temp_dir().join("kafka-streams"));
         let mut restore =
             self.client_config("restore.consumer", &format!("{app}-restore-consumer"));
         restore
@@ -592,7 +713,6 @@ impl KafkaStreams {
             // state.
             restore.set("isolation.level", "read_committed");
         }
-        let state_dir = state_root.join(&app);
         let process_id = if exactly_once {
             process_id(&state_dir)?
         } else {
@@ -614,7 +734,7 @@ impl KafkaStreams {
             global::GlobalSetup {
                 plan: self.plan.clone(),
                 consumer: global_consumer,
-                state_dir: state_root.join(&app),
+                state_dir: state_dir.clone(),
                 handler: task_config.handler,
                 rocksdb_memory_bytes: self.config.rocksdb_total_memory_bytes()?,
                 commit_interval: self.config.commit_interval()?,
@@ -630,30 +750,15 @@ impl KafkaStreams {
             self.shared
                 .set_state(&mut inner, KafkaStreamsState::Rebalancing);
         }
+        self.shared.report_state_changes();
         self.control = Some(control::watch(
             &app,
             self.client_config("control", &format!("{app}-control")),
             self.shared.clone(),
         )?);
         for index in 0..threads {
-            let mut producer =
-                self.client_config("producer", &format!("{app}-StreamThread-{index}-producer"));
-            producer
-                .set("acks", "all")
-                .set("linger.ms", "5")
-                .set("partitioner", "murmur2_random");
-            if exactly_once {
-                // One transactional producer per thread (EOS v2). The id survives restarts of
-                // the process (the process id is kept in the state directory), so a restarted
-                // instance fences its predecessor's producer and aborts its open transaction.
-                producer
-                    .set("enable.idempotence", "true")
-                    .set("transactional.id", format!("{app}-{process_id}-{index}"))
-                    .set("transaction.timeout.ms", "10000");
-            }
-            for (k, v) in self.config.client_properties("producer") {
-                producer.set(k, v);
-            }
+            let transactional_id = exactly_once.then(|| format!("{app}-{process_id}-{index}"));
+            let producer = self.stream_producer_config(index, transactional_id.as_deref());
             let mut c = consumer.clone();
             c.set("client.id", format!("{app}-StreamThread-{index}-consumer"));
             let setup = thread::ThreadSetup {
@@ -668,6 +773,7 @@ impl KafkaStreams {
                 exactly_once,
                 buffered_per_partition: self.config.buffered_records_per_partition()?,
                 max_task_idle: self.config.max_task_idle()?,
+                task_timeout: self.config.task_timeout()?,
                 consumer: c,
                 producer,
                 restore: restore.clone(),
@@ -706,6 +812,7 @@ impl KafkaStreams {
                     .set_state(&mut inner, KafkaStreamsState::PendingShutdown);
             }
         }
+        self.shared.report_state_changes();
         let deadline = Instant::now() + timeout;
         {
             let mut inner = self.shared.lock();
@@ -737,16 +844,22 @@ impl KafkaStreams {
             .global
             .take()
             .map_or(Ok(()), global::GlobalThread::stop);
-        let mut inner = self.shared.lock();
-        match inner.error.take() {
-            Some(e) => Err(e),
-            None if global.is_err() => global,
-            None => {
-                self.shared
-                    .set_state(&mut inner, KafkaStreamsState::NotRunning);
-                Ok(())
+        // Every thread that used the state directory is gone.
+        self.state_lock = None;
+        let result = {
+            let mut inner = self.shared.lock();
+            match inner.error.take() {
+                Some(e) => Err(e),
+                None if global.is_err() => global,
+                None => {
+                    self.shared
+                        .set_state(&mut inner, KafkaStreamsState::NotRunning);
+                    Ok(())
+                }
             }
-        }
+        };
+        self.shared.report_state_changes();
+        result
     }
 }
 
@@ -806,4 +919,189 @@ fn process_id(state_dir: &std::path::Path) -> Result<String> {
     std::fs::create_dir_all(state_dir).map_err(|e| io("create the state directory", e))?;
     std::fs::write(&path, format!("{id}\n")).map_err(|e| io("write the process id", e))?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use KafkaStreamsState::*;
+
+    type Seen = Arc<
+        Mutex<
+            Vec<(
+                KafkaStreamsState,
+                KafkaStreamsState,
+                Option<KafkaStreamsState>,
+            )>,
+        >,
+    >;
+
+    /// A listener that records (old, new, the state it reads back through the client's lock).
+    fn recording_listener(shared: &Arc<Shared>, also: fn(&Shared, KafkaStreamsState)) -> Seen {
+        let seen: Seen = Arc::default();
+        let (client, record) = (Arc::downgrade(shared), seen.clone());
+        *shared.listener.lock().unwrap() = Some(Box::new(move |new, old| {
+            let client = client.upgrade();
+            let now = client.as_ref().map(|c| c.lock().state);
+            record.lock().unwrap().push((old, new, now));
+            if let Some(c) = client {
+                also(&c, new);
+            }
+        }));
+        seen
+    }
+
+    /// Runs `f` on another thread and fails (instead of hanging) if it does not return in 10 s.
+    fn within_10s(what: &str, f: impl FnOnce() + Send + 'static) {
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            f();
+            let _ = done.send(());
+        });
+        if finished.recv_timeout(Duration::from_secs(10)).is_err() {
+            panic!("{what} did not return within 10 s (deadlocked or panicked)");
+        }
+    }
+
+    fn start(shared: &Shared, threads: usize) {
+        {
+            let mut inner = shared.lock();
+            inner.phases = vec![ThreadPhase::Starting; threads];
+            shared.set_state(&mut inner, Rebalancing);
+        }
+        shared.report_state_changes();
+    }
+
+    // Kafka Streams users read the client's state (and query it) from `onChange`; the listener
+    // used to run while the state lock was held, so this deadlocked.
+    #[test]
+    fn a_state_listener_can_read_the_clients_state() {
+        let shared = Arc::new(Shared::new());
+        let seen = recording_listener(&shared, |_, _| {});
+        let client = shared.clone();
+        within_10s(
+            "a state change with a listener that reads the state",
+            move || {
+                start(&client, 1);
+                client.set_phase(0, ThreadPhase::Running);
+            },
+        );
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![
+                (Created, Rebalancing, Some(Rebalancing)),
+                (Rebalancing, Running, Some(Running)),
+            ]
+        );
+    }
+
+    // A listener that causes a state change (as one that closes the client on an error does)
+    // sees that change after the one it is handling, not nested inside it.
+    #[test]
+    fn a_state_change_made_by_the_listener_is_reported_after_the_current_one() {
+        let shared = Arc::new(Shared::new());
+        let seen = recording_listener(&shared, |client, new| {
+            if new == Running {
+                client.fail(0, StreamsError::Internal("stop".into()));
+            }
+        });
+        let client = shared.clone();
+        within_10s("a listener that changes the state", move || {
+            start(&client, 1);
+            client.set_phase(0, ThreadPhase::Running);
+        });
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![
+                (Created, Rebalancing, Some(Rebalancing)),
+                (Rebalancing, Running, Some(Running)),
+                (Running, Error, Some(Error)),
+            ]
+        );
+    }
+
+    // Changes made on several threads at once reach the listener one at a time, each once,
+    // in the order they were made.
+    #[test]
+    fn concurrent_state_changes_are_each_reported_once_in_order() {
+        let shared = Arc::new(Shared::new());
+        let seen = recording_listener(&shared, |_, _| std::thread::yield_now());
+        start(&shared, 8);
+        let workers: Vec<_> = (0..8)
+            .map(|t| {
+                let client = shared.clone();
+                std::thread::spawn(move || {
+                    for phase in [ThreadPhase::Running, ThreadPhase::Rebalancing] {
+                        client.set_phase(t, phase);
+                    }
+                    client.set_phase(t, ThreadPhase::Dead);
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            seen.first().map(|s| (s.0, s.1)),
+            Some((Created, Rebalancing))
+        );
+        assert_eq!(seen.last().map(|s| s.1), Some(NotRunning));
+        for pair in seen.windows(2) {
+            assert_eq!(
+                pair[0].1, pair[1].0,
+                "changes reported out of order: {seen:?}"
+            );
+        }
+        assert!(shared.lock().unreported.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod producer_tests {
+    use super::*;
+    use crate::{Consumed, StreamsBuilder, StringSerde};
+
+    fn client(extra: &[(&str, &str)]) -> KafkaStreams {
+        let builder = StreamsBuilder::new();
+        builder
+            .stream("in", Consumed::with(StringSerde, StringSerde))
+            .to("out", crate::Produced::with(StringSerde, StringSerde));
+        let mut config =
+            StreamsConfig::new("producer-settings").with("bootstrap.servers", "127.0.0.1:1");
+        for (k, v) in extra {
+            config.set(*k, *v);
+        }
+        KafkaStreams::new(builder.build().unwrap(), config).unwrap()
+    }
+
+    // at_least_once producers were not idempotent: a retried batch could be written twice or
+    // land after a later one in a changelog.
+    #[test]
+    fn stream_producers_are_idempotent_under_every_guarantee() {
+        let alos = client(&[]).stream_producer_config(0, None);
+        assert_eq!(alos.get("enable.idempotence"), Some("true"));
+        assert_eq!(alos.get("acks"), Some("all"));
+        assert_eq!(alos.get("transactional.id"), None);
+        let eos = client(&[("processing.guarantee", "exactly_once_v2")])
+            .stream_producer_config(1, Some("app-p-1"));
+        assert_eq!(eos.get("enable.idempotence"), Some("true"));
+        assert_eq!(eos.get("transactional.id"), Some("app-p-1"));
+        assert_eq!(
+            eos.get("client.id"),
+            Some("producer-settings-StreamThread-1-producer")
+        );
+    }
+
+    #[test]
+    fn producer_keys_override_the_defaults() {
+        let c = client(&[
+            ("producer.enable.idempotence", "false"),
+            ("producer.linger.ms", "50"),
+        ])
+        .stream_producer_config(0, None);
+        assert_eq!(c.get("enable.idempotence"), Some("false"));
+        assert_eq!(c.get("linger.ms"), Some("50"));
+    }
 }

@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -25,7 +26,7 @@ use crate::kafka::{Shared, StreamThreadExceptionResponse, ThreadPhase};
 use crate::processor::internals::collector::{OutRecord, RecordCollector};
 use crate::processor::internals::node::TaskMetrics;
 use crate::processor::internals::plan::TopologyPlan;
-use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv};
+use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv, CHECKPOINT_FILE};
 use crate::processor::{PunctuationType, TaskId};
 use crate::record::{Headers, RawRecord};
 use crate::state::internals::checkpoint::Checkpoint;
@@ -38,8 +39,6 @@ const MAX_POLL_RECORDS: usize = 2_000;
 const MAX_PROCESS_PER_TASK: usize = 2_000;
 /// Changelog records applied per store per restore step.
 const RESTORE_BATCH: usize = 10_000;
-/// How long offset commits may keep failing before the thread gives up.
-const COMMIT_GIVE_UP: Duration = Duration::from_secs(120);
 /// How long a commit waits for the producer to have every record acknowledged.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a transactional call (init, send offsets, commit, abort) may take.
@@ -66,6 +65,8 @@ pub(crate) struct ThreadSetup {
     pub buffered_per_partition: usize,
     /// `max.task.idle.ms`.
     pub max_task_idle: Duration,
+    /// `task.timeout.ms`: how long offset commits may keep failing before the thread gives up.
+    pub task_timeout: Duration,
     pub consumer: ClientConfig,
     pub producer: ClientConfig,
     pub restore: ClientConfig,
@@ -229,7 +230,12 @@ fn with_state(f: impl FnOnce(&mut ThreadState) -> Result<()>) {
         if let Some(state) = c.borrow().as_ref() {
             match state.try_borrow_mut() {
                 Ok(mut st) => {
-                    if let Err(e) = f(&mut st) {
+                    // A rebalance callback runs inside librdkafka's C code, which a panic
+                    // (from user code run by closing tasks) must not cross: it would abort.
+                    let thread = thread_name(&st.setup);
+                    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut st)))
+                        .unwrap_or_else(|payload| Err(panic_error(thread, &*payload)));
+                    if let Err(e) = outcome {
                         st.fatal.get_or_insert(e);
                     }
                 }
@@ -316,14 +322,32 @@ struct ThreadState {
     started: Instant,
 }
 
+/// `<application.id>-StreamThread-<n>`, as the OS thread is named.
+fn thread_name(setup: &ThreadSetup) -> String {
+    format!("{}-StreamThread-{}", setup.application_id, setup.index)
+}
+
+/// A panic caught on a stream thread, as the error the uncaught-error policy handles.
+fn panic_error(thread: String, payload: &(dyn std::any::Any + Send)) -> StreamsError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string());
+    StreamsError::Panic { thread, message }
+}
+
 /// Runs one stream thread until shutdown, or until an error the uncaught-error policy does not
-/// answer with a replacement.
+/// answer with a replacement. A panic counts as an error: the thread never dies leaving the
+/// client `Running`.
 pub(crate) fn run(setup: ThreadSetup) {
     let shared = setup.shared.clone();
     let index = setup.index;
     loop {
         shared.set_phase(index, ThreadPhase::Starting);
-        let result = run_inner(setup.clone());
+        let attempt = setup.clone();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| run_inner(attempt)))
+            .unwrap_or_else(|payload| Err(panic_error(thread_name(&setup), &*payload)));
         // Drops the failed attempt's tasks and stores (RocksDB locks released).
         CURRENT.with(|c| c.borrow_mut().take());
         let e = match result {
@@ -435,7 +459,12 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
     let index = state.borrow().setup.index;
     shared.set_phase(index, ThreadPhase::Rebalancing);
 
-    let outcome = (|| -> Result<()> {
+    let thread = thread_name(&state.borrow().setup);
+    // User code runs inside (processors, punctuators, the emits of a commit): a panic there is
+    // caught here, before the consumer is closed, so that it takes the failure path below,
+    // which commits nothing, instead of unwinding through a revocation that would commit the
+    // offsets of a half-processed batch.
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<()> {
         while !shared.shutdown.load(Ordering::Relaxed) {
             let (idle, budget) = {
                 let st = state.borrow();
@@ -485,7 +514,8 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
         // Graceful: commit everything, close the tasks (stores flushed, checkpoints written).
         let mut st = state.borrow_mut();
         st.commit_and_close(&consumer)
-    })();
+    }))
+    .unwrap_or_else(|payload| Err(panic_error(thread, &*payload)));
     shared.set_phase(index, ThreadPhase::PendingShutdown);
     if outcome.is_err() {
         // A failed thread commits nothing: the revocation that leaving the group triggers must
@@ -605,37 +635,17 @@ impl ThreadState {
                 continue;
             }
             let mut task = StreamTask::new(self.setup.plan.clone(), sub, p, self.task_env())?;
-            let checkpoint_path = task.task_dir().join(".checkpoint");
-            let checkpoint = Checkpoint::read(&checkpoint_path)?;
-            if self.setup.exactly_once && checkpoint.is_some() {
+            let starts = task.restore_start_offsets()?;
+            if self.setup.exactly_once {
                 // Under exactly-once the local state may run ahead of the last committed
                 // transaction until the next clean close: without the file, a crash means a
                 // wipe and a restore of committed data only.
-                std::fs::remove_file(&checkpoint_path).map_err(|e| StreamsError::StateIo {
-                    action: "remove the checkpoint (exactly_once_v2)".into(),
-                    path: checkpoint_path.clone(),
-                    source: e,
-                })?;
+                Checkpoint::delete(&task.task_dir().join(CHECKPOINT_FILE))?;
             }
             let mut restoring = HashMap::new();
             let mut changelog_ends = BTreeMap::new();
             let mut persistent = BTreeSet::new();
-            for c in task.changelogs().to_vec() {
-                let from = match (&checkpoint, c.persistent) {
-                    (Some(cp), true) => cp
-                        .offsets
-                        .get(&(c.topic.clone(), p))
-                        .copied()
-                        .filter(|o| *o >= 0),
-                    _ => None,
-                };
-                let from = match from {
-                    Some(o) => o,
-                    None => {
-                        task.wipe(&c.store)?;
-                        0
-                    }
-                };
+            for (c, from) in starts {
                 if c.persistent {
                     persistent.insert(c.topic.clone());
                     changelog_ends.insert(c.topic.clone(), from);
@@ -1026,13 +1036,19 @@ impl ThreadState {
                 Ok(()) => self.last_offsets_commit = Instant::now(),
                 // A failed offset commit loses nothing (the records are processed again after a
                 // restart: at-least-once), so it is retried at the next commit; only a cluster
-                // that refuses commits for `COMMIT_GIVE_UP` stops the thread.
-                Err(e) if self.last_offsets_commit.elapsed() < COMMIT_GIVE_UP => {
+                // that refuses commits for `task.timeout.ms` stops the thread.
+                Err(e) if self.last_offsets_commit.elapsed() < self.setup.task_timeout => {
                     tracing::warn!(thread = self.setup.index, error = %e, "offset commit failed; retrying at the next commit");
                 }
                 Err(e) => {
                     return Err(StreamsError::broker(
-                        format!("commit input offsets (failing for {COMMIT_GIVE_UP:?})"),
+                        format!(
+                            "commit the input offsets of {} partitions: every commit failed for \
+                             {:?}, more than `task.timeout.ms` ({:?})",
+                            offsets.count(),
+                            self.last_offsets_commit.elapsed(),
+                            self.setup.task_timeout
+                        ),
                         e,
                     ))
                 }
@@ -1197,7 +1213,7 @@ impl ThreadState {
                 path: entry.task.task_dir().to_path_buf(),
                 source: e,
             })?;
-            checkpoint.write(&entry.task.task_dir().join(".checkpoint"))?;
+            checkpoint.write(&entry.task.task_dir().join(CHECKPOINT_FILE))?;
         }
         Ok(())
     }

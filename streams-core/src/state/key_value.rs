@@ -453,12 +453,15 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
             return Ok(e.value.clone().map(|v| (v, e.timestamp)));
         }
         let loaded = self.load()?;
-        if self.caching {
+        let charge = self.key_buf.len() + self.value_estimate + ENTRY_OVERHEAD;
+        // A read is cached only while the thread's budget has room: only writes make the
+        // owning processor emit and evict, so reads (a join's lookups, a processor that only
+        // reads) must not grow the cache past `statestore.cache.max.bytes`.
+        if self.caching && self.budget.used().saturating_add(charge) <= self.budget.max_bytes() {
             let (value, timestamp) = match &loaded {
                 Some((v, ts)) => (Some(v.clone()), *ts),
                 None => (None, -1),
             };
-            let charge = self.key_buf.len() + self.value_estimate + ENTRY_OVERHEAD;
             self.charged += charge;
             self.budget.charge(charge);
             self.order.insert(self.key_buf.clone());
@@ -1065,6 +1068,14 @@ mod tests {
     fn build<K: Clone + 'static, V: Clone + 'static>(
         builder: KeyValueStoreBuilder<K, V>,
     ) -> (KeyValueStore<K, V>, Rc<Cell<usize>>) {
+        build_with_budget(builder, &Rc::new(CacheBudget::new(0)))
+    }
+
+    /// [`build`] with the thread's record cache budget.
+    fn build_with_budget<K: Clone + 'static, V: Clone + 'static>(
+        builder: KeyValueStoreBuilder<K, V>,
+        budget: &Rc<CacheBudget>,
+    ) -> (KeyValueStore<K, V>, Rc<Cell<usize>>) {
         let sent = Rc::new(Cell::new(0));
         let collector: SharedCollector = Rc::new(RefCell::new(Box::new(Counting(sent.clone()))));
         let ctx = StoreContext {
@@ -1074,7 +1085,7 @@ mod tests {
                 partition: 0,
             },
             task_dir: std::path::Path::new("unused-in-memory"),
-            budget: &Rc::new(CacheBudget::new(0)),
+            budget,
             collector: &collector,
             clock: &Rc::new(Cell::new(0)),
             backends: &Backends::new(4 << 20),
@@ -1084,6 +1095,42 @@ mod tests {
 
     fn s(x: &str) -> String {
         x.to_string()
+    }
+
+    // Every read miss of a cached store used to be inserted into the record cache and charged
+    // to the budget, with nothing to evict it: a store that is only read grew without bound.
+    #[test]
+    fn reads_through_a_cached_store_stay_within_the_cache_budget() {
+        let budget = Rc::new(CacheBudget::new(2_000));
+        let (store, _) = build_with_budget(
+            Stores::in_memory_key_value_store("s", StringSerde, I64Serde).with_caching_enabled(),
+            &budget,
+        );
+        let keys: Vec<String> = (0..1_000).map(|i| format!("key-{i:04}")).collect();
+        let values: Vec<[u8; 8]> = (0..1_000i64).map(i64::to_be_bytes).collect();
+        let records: Vec<ChangelogRecord<'_>> = keys
+            .iter()
+            .zip(&values)
+            .map(|(k, v)| ChangelogRecord {
+                key: k.as_bytes(),
+                value: Some(v),
+                timestamp: 5,
+            })
+            .collect();
+        StateStore::restore(&store, &records).unwrap();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(store.get(k).unwrap(), Some(i as i64));
+            assert!(
+                budget.used() <= budget.max_bytes(),
+                "after {} reads the cache holds {} bytes, over its {}",
+                i + 1,
+                budget.used(),
+                budget.max_bytes()
+            );
+        }
+        // The first reads were cached: they are hits now, and still right.
+        assert_eq!(store.get(&keys[0]).unwrap(), Some(0));
+        assert!(budget.used() > 0);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! does with output differ.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use crate::processor::internals::punctuation::PunctuationQueue;
 use crate::processor::internals::source::{Enqueued, QueueEnv};
 use crate::processor::{PunctuationType, TaskId};
 use crate::record::{RawRecord, RecordMetadata};
+use crate::state::internals::checkpoint::Checkpoint;
 use crate::state::internals::Backends;
 use crate::state::{
     changelog_topic, CacheBudget, ChangelogRecord, SharedCollector, StateStore, StoreContext,
@@ -40,6 +41,9 @@ pub(crate) struct TaskEnv<'a> {
     pub config: TaskConfig,
     pub wall_clock: i64,
 }
+
+/// The file in a task's directory that holds its stores' changelog offsets.
+pub(crate) const CHECKPOINT_FILE: &str = ".checkpoint";
 
 /// A logged store of a task and its changelog topic.
 #[derive(Debug, Clone)]
@@ -70,6 +74,9 @@ pub(crate) struct StreamTask {
     initialized: bool,
     task_dir: PathBuf,
     changelogs: Vec<ChangelogInfo>,
+    /// Persistent stores whose local directory was there before this task opened them (the
+    /// others start empty, whatever the checkpoint says).
+    reopened: BTreeSet<String>,
 }
 
 impl StreamTask {
@@ -114,7 +121,11 @@ impl StreamTask {
         };
         let mut stores: BTreeMap<String, Box<dyn StateStore>> = BTreeMap::new();
         let mut changelogs = Vec::new();
+        let mut reopened = BTreeSet::new();
         for builder in &sp.stores {
+            if builder.persistent() && task_dir.join(builder.name()).is_dir() {
+                reopened.insert(builder.name().to_string());
+            }
             stores.insert(builder.name().to_string(), builder.build(&store_ctx)?);
             if builder.logged() {
                 changelogs.push(ChangelogInfo {
@@ -148,8 +159,62 @@ impl StreamTask {
             initialized: false,
             task_dir,
             changelogs,
+            reopened,
             plan,
         })
+    }
+
+    /// Where the restoration of each logged store starts in its changelog: the task's
+    /// checkpointed offset for a persistent store whose local directory was there when the
+    /// task opened, else 0 after wiping the store. A checkpoint that cannot be parsed is
+    /// ignored with a warning (every store restores in full). The checkpoint is then rewritten
+    /// at once without the entries of the stores that restore from 0: an entry must describe
+    /// what its store holds, or a crash during this restoration would leave an offset that a
+    /// later start trusts for a store that was wiped. (A store directory deleted by hand, as
+    /// the corrupt-state error advises, with its `.checkpoint` left behind, used to restore only
+    /// the changelog's tail into an empty store.)
+    pub(crate) fn restore_start_offsets(&mut self) -> Result<Vec<(ChangelogInfo, i64)>> {
+        let path = self.task_dir.join(CHECKPOINT_FILE);
+        let id = self.state.id;
+        let (checkpoint, unreadable) = match Checkpoint::read(&path) {
+            Ok(checkpoint) => (checkpoint, false),
+            Err(e @ StreamsError::CorruptCheckpoint { .. }) => {
+                tracing::warn!(task = %id, error = %e, "ignoring the unreadable checkpoint: every store of the task restores from the start of its changelog");
+                (None, true)
+            }
+            Err(e) => return Err(e),
+        };
+        let mut starts = Vec::with_capacity(self.changelogs.len());
+        let mut kept = BTreeMap::new();
+        for c in self.changelogs.clone() {
+            let key = (c.topic.clone(), id.partition);
+            let offset = checkpoint
+                .as_ref()
+                .filter(|_| c.persistent && self.reopened.contains(&c.store))
+                .and_then(|cp| cp.offsets.get(&key).copied())
+                .filter(|o| *o >= 0);
+            match offset {
+                Some(o) => {
+                    kept.insert(key, o);
+                    starts.push((c, o));
+                }
+                None => {
+                    if c.persistent && checkpoint.is_some() && !self.reopened.contains(&c.store) {
+                        tracing::warn!(task = %id, store = %c.store, "the store's local directory is missing: restoring it from the start of its changelog, not from the checkpoint");
+                    }
+                    self.wipe(&c.store)?;
+                    starts.push((c, 0));
+                }
+            }
+        }
+        match checkpoint {
+            Some(cp) if cp.offsets == kept => {}
+            Some(_) if !kept.is_empty() => Checkpoint { offsets: kept }.write(&path)?,
+            Some(_) => Checkpoint::delete(&path)?,
+            None if unreadable => Checkpoint::delete(&path)?,
+            None => {}
+        }
+        Ok(starts)
     }
 
     /// The task's logged stores and their changelog topics (partition = the task's).
