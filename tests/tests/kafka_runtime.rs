@@ -154,6 +154,15 @@ fn start(app: &str, bootstrap: &str, state_dir: &Path, extra: &[(&str, &str)]) -
     streams
 }
 
+/// An embedded cluster (one broker) with the input and output topics, and its address.
+fn embedded_with_topics() -> (std::sync::Arc<EmbeddedCluster>, String) {
+    let cluster = std::sync::Arc::new(EmbeddedCluster::start(1).unwrap());
+    cluster.create_topic(INPUT, PARTITIONS).unwrap();
+    cluster.create_topic(OUTPUT, PARTITIONS).unwrap();
+    let b = cluster.bootstrap_servers().to_string();
+    (cluster, b)
+}
+
 fn tansu_with_topics() -> TansuBroker {
     let broker = TansuBroker::start().unwrap();
     create_topic(&broker.bootstrap(), INPUT, PARTITIONS).unwrap();
@@ -935,16 +944,10 @@ fn max_task_idle_waits_for_an_empty_partition_to_keep_timestamp_order() {
 #[test]
 fn a_second_instance_on_the_same_state_directory_is_refused_until_the_first_closes() {
     let dir = temp_state_dir("locked");
-    let config = || {
-        StreamsConfig::new("locked")
-            .with("state.dir", dir.to_string_lossy().as_ref())
-            .with("commit.interval.ms", "200")
-    };
-    let cluster = std::sync::Arc::new(EmbeddedCluster::start(1).unwrap());
-    cluster.create_topic(INPUT, PARTITIONS).unwrap();
-    cluster.create_topic(OUTPUT, PARTITIONS).unwrap();
+    let (cluster, b) = embedded_with_topics();
     let instance = || {
-        KafkaStreams::with_embedded_cluster(count_topology(), config(), cluster.clone()).unwrap()
+        let c = config("locked", &b, &dir);
+        KafkaStreams::with_embedded_cluster(count_topology(), c, cluster.clone()).unwrap()
     };
     let mut first = instance();
     first.start().unwrap();
@@ -977,20 +980,15 @@ fn a_second_instance_on_the_same_state_directory_is_refused_until_the_first_clos
 /// directory and counts 10,000 more: the counts must be those of all 20,000.
 fn restart_after_damaging_local_state(app: &str, damage: fn(&KafkaStreams, &[PathBuf])) {
     let dir = temp_state_dir(app);
-    let config = || {
-        StreamsConfig::new(app)
-            .with("state.dir", dir.to_string_lossy().as_ref())
-            .with("commit.interval.ms", "200")
+    let (cluster, b) = embedded_with_topics();
+    let instance = || {
+        let c = config(app, &b, &dir);
+        KafkaStreams::with_embedded_cluster(count_topology(), c, cluster.clone()).unwrap()
     };
-    let cluster = std::sync::Arc::new(EmbeddedCluster::start(1).unwrap());
-    cluster.create_topic(INPUT, PARTITIONS).unwrap();
-    cluster.create_topic(OUTPUT, PARTITIONS).unwrap();
-    let b = cluster.bootstrap_servers().to_string();
     let input = rides(20_000, 61);
     let (first, second) = input.split_at(10_000);
     produce_all(&b, INPUT, first).unwrap();
-    let mut s =
-        KafkaStreams::with_embedded_cluster(count_topology(), config(), cluster.clone()).unwrap();
+    let mut s = instance();
     s.start().unwrap();
     await_counts(&b, &reference(first), Duration::from_secs(60));
     s.close(Duration::from_secs(60)).unwrap();
@@ -1007,8 +1005,7 @@ fn restart_after_damaging_local_state(app: &str, damage: fn(&KafkaStreams, &[Pat
     drop(s);
 
     produce_all(&b, INPUT, second).unwrap();
-    let mut s =
-        KafkaStreams::with_embedded_cluster(count_topology(), config(), cluster.clone()).unwrap();
+    let mut s = instance();
     s.start().unwrap();
     await_counts(&b, &reference(&input), Duration::from_secs(60));
     s.close(Duration::from_secs(60)).unwrap();
@@ -1062,10 +1059,7 @@ fn cleanup_deletes_local_state_and_the_next_start_restores_it() {
 fn offset_commits_failing_longer_than_task_timeout_stop_the_thread_with_a_clear_error() {
     use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
     let dir = temp_state_dir("task-timeout");
-    let cluster = std::sync::Arc::new(EmbeddedCluster::start(1).unwrap());
-    cluster.create_topic(INPUT, PARTITIONS).unwrap();
-    cluster.create_topic(OUTPUT, PARTITIONS).unwrap();
-    let b = cluster.bootstrap_servers().to_string();
+    let (cluster, b) = embedded_with_topics();
     let c = config("task-timeout", &b, &dir).with("task.timeout.ms", "1000");
     let mut s = KafkaStreams::with_embedded_cluster(count_topology(), c, cluster.clone()).unwrap();
     s.start().unwrap();

@@ -964,6 +964,15 @@ mod tests {
         }
     }
 
+    /// Starts one thread and lets it reach Running, failing if that does not return in 10 s.
+    fn start_and_run(shared: &Arc<Shared>) {
+        let client = shared.clone();
+        within_10s("start and run with a state listener", move || {
+            start(&client, 1);
+            client.set_phase(0, ThreadPhase::Running);
+        });
+    }
+
     fn start(shared: &Shared, threads: usize) {
         {
             let mut inner = shared.lock();
@@ -979,14 +988,7 @@ mod tests {
     fn a_state_listener_can_read_the_clients_state() {
         let shared = Arc::new(Shared::new());
         let seen = recording_listener(&shared, |_, _| {});
-        let client = shared.clone();
-        within_10s(
-            "a state change with a listener that reads the state",
-            move || {
-                start(&client, 1);
-                client.set_phase(0, ThreadPhase::Running);
-            },
-        );
+        start_and_run(&shared);
         assert_eq!(
             *seen.lock().unwrap(),
             vec![
@@ -1006,11 +1008,7 @@ mod tests {
                 client.fail(0, StreamsError::Internal("stop".into()));
             }
         });
-        let client = shared.clone();
-        within_10s("a listener that changes the state", move || {
-            start(&client, 1);
-            client.set_phase(0, ThreadPhase::Running);
-        });
+        start_and_run(&shared);
         assert_eq!(
             *seen.lock().unwrap(),
             vec![
@@ -1027,21 +1025,24 @@ mod tests {
     fn concurrent_state_changes_are_each_reported_once_in_order() {
         let shared = Arc::new(Shared::new());
         let seen = recording_listener(&shared, |_, _| std::thread::yield_now());
-        start(&shared, 8);
-        let workers: Vec<_> = (0..8)
-            .map(|t| {
-                let client = shared.clone();
-                std::thread::spawn(move || {
-                    for phase in [ThreadPhase::Running, ThreadPhase::Rebalancing] {
-                        client.set_phase(t, phase);
-                    }
-                    client.set_phase(t, ThreadPhase::Dead);
+        let client = shared.clone();
+        within_10s("state changes on 8 threads", move || {
+            start(&client, 8);
+            let workers: Vec<_> = (0..8)
+                .map(|t| {
+                    let client = client.clone();
+                    std::thread::spawn(move || {
+                        for phase in [ThreadPhase::Running, ThreadPhase::Rebalancing] {
+                            client.set_phase(t, phase);
+                        }
+                        client.set_phase(t, ThreadPhase::Dead);
+                    })
                 })
-            })
-            .collect();
-        for w in workers {
-            w.join().unwrap();
-        }
+                .collect();
+            for w in workers {
+                w.join().unwrap();
+            }
+        });
         let seen = seen.lock().unwrap();
         assert_eq!(
             seen.first().map(|s| (s.0, s.1)),
