@@ -1,20 +1,52 @@
 //! `StreamsConfig`: application settings under Kafka Streams' key names.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Result, StreamsError};
 use crate::timestamp::InvalidTimestampPolicy;
 
 /// What to do with a record that cannot be deserialized
-/// (`default.deserialization.exception.handler`).
+/// (`default.deserialization.exception.handler`), whose processing failed
+/// (`processing.exception.handler`) or that the producer rejected
+/// (`default.production.exception.handler`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DeserializationHandler {
-    /// Stop with [`StreamsError::Deserialization`] naming topic, partition, offset and serde.
+pub enum ExceptionHandler {
+    /// Stop with the error, which names the record (topic, partition, offset) and the cause.
     #[default]
     LogAndFail,
-    /// Log the record's location at warn level, count it in `dropped-records` and go on.
+    /// Log the record's location at warn level, count it in `dropped-records`, send it to the
+    /// dead-letter queue when `errors.dead.letter.queue.topic.name` is set, and go on.
     LogAndContinue,
+}
+
+/// The deserialization handler's policy (the name it had before the other handlers).
+pub type DeserializationHandler = ExceptionHandler;
+
+/// Settings a task takes from the application config.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TaskConfig {
+    pub handler: DeserializationHandler,
+    pub timestamp_policy: InvalidTimestampPolicy,
+    /// `processing.exception.handler`.
+    pub processing: ExceptionHandler,
+    /// `default.production.exception.handler`.
+    pub production: ExceptionHandler,
+    /// `errors.dead.letter.queue.topic.name`.
+    pub dead_letter_queue: Option<Arc<str>>,
+}
+
+impl TaskConfig {
+    pub(crate) fn from_config(config: &StreamsConfig) -> Result<TaskConfig> {
+        Ok(TaskConfig {
+            handler: config.deserialization_handler()?,
+            timestamp_policy: config.timestamp_policy()?,
+            processing: config.processing_handler()?,
+            production: config.production_handler()?,
+            dead_letter_queue: config.dead_letter_queue_topic()?.map(Arc::from),
+        })
+    }
 }
 
 /// Application configuration. Keys follow Kafka Streams where they apply.
@@ -35,6 +67,17 @@ pub struct StreamsConfig {
 pub const APPLICATION_ID: &str = "application.id";
 /// `default.deserialization.exception.handler`: `LogAndFail` (default) or `LogAndContinue`.
 pub const DESERIALIZATION_HANDLER: &str = "default.deserialization.exception.handler";
+/// `processing.exception.handler` (KIP-1033): `LogAndFail` (default) or `LogAndContinue`, for an
+/// error returned or a panic raised by user code (a processor, a DSL closure, a punctuator).
+pub const PROCESSING_HANDLER: &str = "processing.exception.handler";
+/// `default.production.exception.handler`: `LogAndFail` (default) or `LogAndContinue`, for a
+/// record the producer rejects (too large, invalid topic, ...) on its way to an output topic.
+/// Records of internal topics (changelogs, repartition topics) always fail: skipping one would
+/// corrupt state or lose input.
+pub const PRODUCTION_HANDLER: &str = "default.production.exception.handler";
+/// `errors.dead.letter.queue.topic.name` (KIP-1034): where a handler that continues sends the
+/// record it skipped (its original key and value, with headers naming the error), unset: none.
+pub const DEAD_LETTER_QUEUE_TOPIC: &str = "errors.dead.letter.queue.topic.name";
 /// `default.timestamp.extractor`: the policy for invalid timestamps, by Kafka's class names
 /// `FailOnInvalidTimestamp` (default), `LogAndSkipOnInvalidTimestamp`,
 /// `UsePartitionTimeOnInvalidTimestamp`.
@@ -65,6 +108,9 @@ pub const BUFFERED_RECORDS_PER_PARTITION: &str = "buffered.records.per.partition
 /// `max.task.idle.ms`: how long a task with several inputs waits for an empty one before it
 /// processes anyway (default 0).
 pub const MAX_TASK_IDLE_MS: &str = "max.task.idle.ms";
+/// `state.cleanup.delay.ms`: how long a task directory no task of this instance uses is kept
+/// before it is deleted (default 600000, as Kafka Streams).
+pub const STATE_CLEANUP_DELAY_MS: &str = "state.cleanup.delay.ms";
 /// `task.timeout.ms`: how long a retriable failure (an offset commit the cluster refuses) may
 /// last before the stream thread gives up with an error (default 300000, as Kafka Streams; 0:
 /// no retry).
@@ -84,7 +130,11 @@ const KNOWN_KEYS: &[&str] = &[
     BUFFERED_RECORDS_PER_PARTITION,
     MAX_TASK_IDLE_MS,
     TASK_TIMEOUT_MS,
+    STATE_CLEANUP_DELAY_MS,
     DESERIALIZATION_HANDLER,
+    PROCESSING_HANDLER,
+    PRODUCTION_HANDLER,
+    DEAD_LETTER_QUEUE_TOPIC,
     TIMESTAMP_POLICY,
 ];
 
@@ -159,6 +209,9 @@ impl StreamsConfig {
         self.check_keys()?;
         self.check_client_overrides()?;
         self.deserialization_handler()?;
+        self.processing_handler()?;
+        self.production_handler()?;
+        self.dead_letter_queue_topic()?;
         self.timestamp_policy()?;
         self.commit_interval()?;
         self.cache_max_bytes()?;
@@ -169,6 +222,7 @@ impl StreamsConfig {
         self.buffered_records_per_partition()?;
         self.max_task_idle()?;
         self.task_timeout()?;
+        self.state_cleanup_delay()?;
         Ok(())
     }
 
@@ -305,6 +359,11 @@ impl StreamsConfig {
         self.millis(TASK_TIMEOUT_MS, 300_000)
     }
 
+    /// `state.cleanup.delay.ms`.
+    pub fn state_cleanup_delay(&self) -> Result<Duration> {
+        self.millis(STATE_CLEANUP_DELAY_MS, 600_000)
+    }
+
     /// `processing.guarantee`.
     pub fn processing_guarantee(&self) -> Result<ProcessingGuarantee> {
         match self.get(PROCESSING_GUARANTEE).map(str::trim) {
@@ -422,17 +481,67 @@ impl StreamsConfig {
 
     /// `default.deserialization.exception.handler`.
     pub fn deserialization_handler(&self) -> Result<DeserializationHandler> {
-        match self.get(DESERIALIZATION_HANDLER) {
-            None | Some("LogAndFail") | Some("LogAndFailExceptionHandler") => {
-                Ok(DeserializationHandler::LogAndFail)
-            }
-            Some("LogAndContinue") | Some("LogAndContinueExceptionHandler") => {
-                Ok(DeserializationHandler::LogAndContinue)
-            }
-            Some(other) => Err(StreamsError::config(
-                DESERIALIZATION_HANDLER,
-                format!("`{other}` is not one of LogAndFail, LogAndContinue"),
+        self.exception_handler(
+            DESERIALIZATION_HANDLER,
+            &["LogAndFailExceptionHandler"],
+            &["LogAndContinueExceptionHandler"],
+        )
+    }
+
+    /// `processing.exception.handler`.
+    pub fn processing_handler(&self) -> Result<ExceptionHandler> {
+        self.exception_handler(
+            PROCESSING_HANDLER,
+            &["LogAndFailProcessingExceptionHandler"],
+            &["LogAndContinueProcessingExceptionHandler"],
+        )
+    }
+
+    /// `default.production.exception.handler`.
+    pub fn production_handler(&self) -> Result<ExceptionHandler> {
+        self.exception_handler(
+            PRODUCTION_HANDLER,
+            &["DefaultProductionExceptionHandler"],
+            &["LogAndContinueProductionExceptionHandler"],
+        )
+    }
+
+    /// A handler's policy: `LogAndFail`, `LogAndContinue`, or the Kafka class names given (with
+    /// or without their Java package).
+    fn exception_handler(
+        &self,
+        key: &str,
+        fail: &[&str],
+        continue_: &[&str],
+    ) -> Result<ExceptionHandler> {
+        let Some(value) = self.get(key) else {
+            return Ok(ExceptionHandler::LogAndFail);
+        };
+        let name = value.trim().rsplit('.').next().unwrap_or_default();
+        if name == "LogAndFail" || fail.contains(&name) {
+            Ok(ExceptionHandler::LogAndFail)
+        } else if name == "LogAndContinue" || continue_.contains(&name) {
+            Ok(ExceptionHandler::LogAndContinue)
+        } else {
+            let mut accepted = vec!["LogAndFail", "LogAndContinue"];
+            accepted.extend(fail);
+            accepted.extend(continue_);
+            Err(StreamsError::config(
+                key,
+                format!("`{value}` is not one of {}", accepted.join(", ")),
+            ))
+        }
+    }
+
+    /// `errors.dead.letter.queue.topic.name`, if set.
+    pub fn dead_letter_queue_topic(&self) -> Result<Option<&str>> {
+        match self.get(DEAD_LETTER_QUEUE_TOPIC).map(str::trim) {
+            None => Ok(None),
+            Some("") => Err(StreamsError::config(
+                DEAD_LETTER_QUEUE_TOPIC,
+                "the topic name is empty; remove the key to have no dead-letter queue",
             )),
+            Some(t) => Ok(Some(t)),
         }
     }
 

@@ -215,6 +215,21 @@ pub enum StreamsError {
     /// by the engine).
     #[error("{0}")]
     User(Box<dyn std::error::Error + Send + Sync>),
+    /// The producer rejected a record for an output topic (too large, unknown topic, not
+    /// authorized, ...). `default.production.exception.handler` decides whether it stops the
+    /// application (default) or is skipped.
+    #[error(
+        "the producer rejected a record for topic `{topic}`: {source}. Fix the record or the \
+         topic, or set `default.production.exception.handler` to `LogAndContinue` to skip such \
+         records"
+    )]
+    Production {
+        /// The output topic.
+        topic: String,
+        /// The producer's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The Kafka cluster refused or failed an operation: what was attempted, on which topic or
     /// partition when there is one, and the client's error.
     #[error("Kafka: cannot {action}: {reason}")]
@@ -261,6 +276,49 @@ impl StreamsError {
             reason: reason.into(),
         }
     }
+}
+
+impl StreamsError {
+    /// The variant's name, for the dead-letter queue's `__streams.errors.exception` header.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            StreamsError::Deserialization { .. } => "Deserialization",
+            StreamsError::Serialization { .. } => "Serialization",
+            StreamsError::InvalidTimestamp { .. } => "InvalidTimestamp",
+            StreamsError::InvalidTopology(_) => "InvalidTopology",
+            StreamsError::InvalidWindow(_) => "InvalidWindow",
+            StreamsError::Config { .. } => "Config",
+            StreamsError::StoreAccess { .. } => "StoreAccess",
+            StreamsError::Store { .. } => "Store",
+            StreamsError::CorruptState { .. } => "CorruptState",
+            StreamsError::CorruptCheckpoint { .. } => "CorruptCheckpoint",
+            StreamsError::StateDirectoryLocked { .. } => "StateDirectoryLocked",
+            StreamsError::StateIo { .. } => "StateIo",
+            StreamsError::Processor { .. } => "Processor",
+            StreamsError::Panic { .. } => "Panic",
+            StreamsError::User(_) => "User",
+            StreamsError::Production { .. } => "Production",
+            StreamsError::Broker { .. } => "Broker",
+            StreamsError::ApplicationShutdown { .. } => "ApplicationShutdown",
+            StreamsError::Driver(_) => "Driver",
+            StreamsError::Internal(_) => "Internal",
+        }
+    }
+}
+
+/// A panic in user code, as the cause of a [`StreamsError::Processor`] when the processing
+/// handler continues past it.
+#[derive(Debug, thiserror::Error)]
+#[error("panicked: {0}")]
+pub(crate) struct UserPanic(pub String);
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
 /// Result alias used across the crate.

@@ -31,15 +31,14 @@ pub mod record;
 pub mod serdes;
 pub mod state;
 pub mod test_driver;
+#[cfg(test)]
+mod test_support;
 pub mod timestamp;
 
-pub use config::{DeserializationHandler, ProcessingGuarantee, StreamsConfig};
+pub use config::{DeserializationHandler, ExceptionHandler, ProcessingGuarantee, StreamsConfig};
 pub use error::{RecordLocation, RecordPart, Result, SerdeError, StreamsError};
 #[cfg(feature = "kafka")]
-pub use kafka::{
-    EmbeddedCluster, KafkaStreams, KafkaStreamsState, StateRestoreListener,
-    StreamThreadExceptionResponse,
-};
+pub use kafka::{EmbeddedCluster, KafkaStreams, KafkaStreamsState, StreamThreadExceptionResponse};
 pub use kstream::windows::{
     SessionWindowedSerde, SessionWindows, SlidingWindows, TimeWindowedSerde, TimeWindows, Window,
     Windowed,
@@ -53,8 +52,8 @@ pub use kstream::{
 pub use processor::internals::node::TaskMetrics;
 pub use processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
 pub use processor::{
-    Cancellable, Processor, ProcessorContext, PunctuationType, TaskId, Topology,
-    TopologyDescription,
+    Cancellable, Processor, ProcessorContext, PunctuationType, StateRestoreListener, TaskId,
+    Topology, TopologyDescription,
 };
 pub use record::{Header, Headers, Record, RecordMetadata};
 pub use serdes::{

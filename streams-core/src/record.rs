@@ -118,3 +118,24 @@ pub(crate) struct RawRecord<'a> {
     pub offset: i64,
     pub headers: &'a Headers,
 }
+
+/// An input record's bytes as read, kept with it while a dead-letter queue is configured (a
+/// record skipped by an error handler goes there as it came in).
+#[derive(Debug, Clone)]
+pub(crate) struct RawCopy {
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub timestamp: i64,
+    pub headers: Headers,
+}
+
+impl RawCopy {
+    pub(crate) fn of(raw: &RawRecord<'_>) -> RawCopy {
+        RawCopy {
+            key: raw.key.map(<[u8]>::to_vec),
+            value: raw.value.map(<[u8]>::to_vec),
+            timestamp: raw.timestamp,
+            headers: raw.headers.clone(),
+        }
+    }
+}

@@ -32,13 +32,16 @@ use crate::processor::internals::collector::{OutRecord, RecordCollector};
 use crate::processor::internals::node::TaskMetrics;
 use crate::processor::internals::partitioner::murmur2_partition;
 use crate::processor::internals::plan::{TopicName, TopologyPlan};
-use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv, CHECKPOINT_FILE};
+use crate::processor::internals::task::{StreamTask, TaskConfig};
+use crate::processor::internals::task_manager::{
+    ChangelogEntry, ChangelogEvent, ChangelogReader, InputOffset, InputPartitions, ManagerConfig,
+    OutputSink, RestoreListenerSlot, StartPosition, TaskManager,
+};
 use crate::processor::{TaskId, Topology};
 use crate::record::{Headers, RawRecord, Record};
 use crate::serdes::{deserialize_opt, serialize_into, Serde};
-use crate::state::internals::checkpoint::Checkpoint;
 use crate::state::internals::Backends;
-use crate::state::{CacheBudget, ChangelogRecord, SharedCollector, StateStore};
+use crate::state::{CacheBudget, SharedCollector, StateStore};
 use crate::StreamsConfig;
 
 /// A record captured from a sink.
@@ -63,21 +66,35 @@ impl PartitionTable {
     }
 }
 
+/// Every record written to each changelog topic-partition, in offset order.
+type ChangelogLogs = Rc<RefCell<HashMap<(String, i32), Vec<Captured>>>>;
+
 struct DriverCollector {
     captured: Rc<RefCell<Vec<Captured>>>,
     partitions: Rc<PartitionTable>,
+    changelog_topics: Rc<HashSet<String>>,
+    /// Changelog records are kept here as they are sent (acknowledged at once).
+    logs: ChangelogLogs,
 }
 
 impl RecordCollector for DriverCollector {
     fn send(&mut self, r: OutRecord<'_>) -> Result<()> {
-        self.captured.borrow_mut().push(Captured {
+        let record = Captured {
             topic: r.topic.to_string(),
             partition: r.partition.unwrap_or(0),
             key: r.key.map(<[u8]>::to_vec),
             value: r.value.map(<[u8]>::to_vec),
             timestamp: r.timestamp,
             headers: r.headers.clone(),
-        });
+        };
+        if self.changelog_topics.contains(&record.topic) {
+            self.logs
+                .borrow_mut()
+                .entry((record.topic.clone(), record.partition))
+                .or_default()
+                .push(record.clone());
+        }
+        self.captured.borrow_mut().push(record);
         Ok(())
     }
     fn partition_count(&mut self, topic: &str) -> Result<i32> {
@@ -98,33 +115,117 @@ fn pick_partition(topic: &str, n: i32, partition: Option<i32>, key: Option<&[u8]
     }
 }
 
-/// Where records of one topic-partition go.
-struct Route {
-    task: usize,
-    queue: usize,
-    next_offset: i64,
+/// The driver's changelogs, read for restoration.
+struct MemoryChangelogReader {
+    logs: ChangelogLogs,
+    /// (topic, partition) → next offset to read.
+    assigned: BTreeMap<(String, i32), usize>,
+}
+
+impl ChangelogReader for MemoryChangelogReader {
+    fn assign(&mut self, topic: &str, partition: i32, offset: i64) -> Result<StartPosition> {
+        let end = self
+            .logs
+            .borrow()
+            .get(&(topic.to_string(), partition))
+            .map_or(0, Vec::len);
+        match usize::try_from(offset) {
+            Ok(from) if from <= end => {
+                self.assigned.insert((topic.to_string(), partition), from);
+                Ok(StartPosition::Valid)
+            }
+            _ => Ok(StartPosition::OutOfRange {
+                first: 0,
+                end: end as i64,
+            }),
+        }
+    }
+
+    fn unassign(&mut self, topic: &str, partition: i32) -> Result<()> {
+        self.assigned.remove(&(topic.to_string(), partition));
+        Ok(())
+    }
+
+    fn read(&mut self, max_per_topic: usize, _wait: Duration) -> Result<Vec<ChangelogEvent>> {
+        let logs = self.logs.borrow();
+        let mut events = Vec::new();
+        for ((topic, partition), next) in self.assigned.iter_mut() {
+            let log = logs
+                .get(&(topic.clone(), *partition))
+                .map_or(&[][..], Vec::as_slice);
+            let until = log.len().min(next.saturating_add(max_per_topic));
+            if *next < until {
+                let records = log[*next..until]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| ChangelogEntry {
+                        key: r.key.clone(),
+                        value: r.value.clone(),
+                        timestamp: r.timestamp,
+                        offset: (*next + i) as i64,
+                    })
+                    .collect();
+                events.push(ChangelogEvent::Records {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    records,
+                });
+                *next = until;
+            }
+            if *next >= log.len() {
+                events.push(ChangelogEvent::End {
+                    topic: topic.clone(),
+                    partition: *partition,
+                });
+            }
+        }
+        Ok(events)
+    }
+}
+
+/// The driver's input is never paused: it has no fetching to stop.
+struct NoPause;
+
+impl InputPartitions for NoPause {
+    fn pause(&mut self, _: &[(String, i32)]) -> Result<()> {
+        Ok(())
+    }
+    fn resume(&mut self, _: &[(String, i32)]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Captured records are durable at once; a changelog's end is its captured length.
+struct DriverSink<'a>(&'a ChangelogLogs);
+
+impl OutputSink for DriverSink<'_> {
+    fn commit(&mut self, _offsets: &[InputOffset]) -> Result<bool> {
+        Ok(true)
+    }
+    fn acked_end(&self, topic: &str, partition: i32) -> Option<i64> {
+        self.0
+            .borrow()
+            .get(&(topic.to_string(), partition))
+            .map(|log| log.len() as i64)
+    }
 }
 
 struct Inner {
     application_id: String,
     plan: Arc<TopologyPlan>,
     task_config: TaskConfig,
-    tasks: Vec<StreamTask>,
-    /// topic → per partition: where its records go and the next offset.
-    routes: HashMap<String, Vec<Route>>,
+    /// The tasks, run by the runtime's own lifecycle.
+    manager: TaskManager,
+    reader: MemoryChangelogReader,
+    /// topic → per partition: the next offset.
+    routes: HashMap<String, Vec<i64>>,
     internal_topics: Vec<String>,
     partitions: Rc<PartitionTable>,
     captured: Rc<RefCell<Vec<Captured>>>,
-    collector: SharedCollector,
-    budget: Rc<CacheBudget>,
-    backends: Backends,
-    /// `state.dir/<application.id>`
-    state_dir: PathBuf,
     /// The driver's own temporary `state.dir`, removed when the driver is dropped.
     temp_state_dir: Option<PathBuf>,
     /// Every record written to each changelog topic-partition, in offset order.
-    changelogs: HashMap<(String, i32), Vec<Captured>>,
-    changelog_topics: HashSet<String>,
+    changelogs: ChangelogLogs,
     outputs: HashMap<String, VecDeque<Captured>>,
     wall_clock: i64,
     /// Set when a task could not be reopened: the driver refuses further work.
@@ -163,19 +264,22 @@ impl Inner {
             )));
         };
         let partition = pick_partition(topic, route.len() as i32, partition, key)?;
-        let route = &mut route[partition as usize];
-        let (task, queue, offset) = (route.task, route.queue, route.next_offset);
-        route.next_offset += 1;
-        self.tasks[task].enqueue(
-            queue,
-            RawRecord {
-                key,
-                value,
-                timestamp,
-                offset,
-                headers,
-            },
-        )
+        let offset = route[partition as usize];
+        route[partition as usize] += 1;
+        let raw = RawRecord {
+            key,
+            value,
+            timestamp,
+            offset,
+            headers,
+        };
+        if self.manager.enqueue(topic, partition, raw, &mut NoPause)? {
+            Ok(())
+        } else {
+            Err(StreamsError::Internal(format!(
+                "no task reads `{topic}` partition {partition}"
+            )))
+        }
     }
 
     /// Writes a record of a global table's topic to its store at once (as Kafka's driver
@@ -224,12 +328,6 @@ impl Inner {
                     &r.headers,
                 )?;
             }
-            if self.changelog_topics.contains(&r.topic) {
-                self.changelogs
-                    .entry((r.topic.clone(), r.partition))
-                    .or_default()
-                    .push(r.clone());
-            }
             self.outputs
                 .entry(r.topic.clone())
                 .or_default()
@@ -247,14 +345,13 @@ impl Inner {
         loop {
             loop {
                 self.route_captured()?;
-                let Some(task) = self.tasks.iter_mut().find(|t| t.queued() > 0) else {
+                if !self.manager.process_next()? {
                     break;
-                };
-                task.process_one()?;
+                }
             }
             self.commit()?;
             self.route_captured()?;
-            if self.tasks.iter().all(|t| t.queued() == 0) {
+            if self.manager.queued() == 0 {
                 return Ok(());
             }
         }
@@ -262,73 +359,27 @@ impl Inner {
 
     /// Commits every task and writes its checkpoint (the changelog end offsets).
     fn commit(&mut self) -> Result<()> {
-        for i in 0..self.tasks.len() {
-            self.tasks[i].commit()?;
-            self.route_captured()?;
-            self.write_checkpoint(i)?;
-        }
-        Ok(())
-    }
-
-    fn write_checkpoint(&self, task: usize) -> Result<()> {
-        let task = &self.tasks[task];
-        let partition = task.id().partition;
-        let offsets: BTreeMap<(String, i32), i64> = task
-            .changelogs()
-            .iter()
-            .filter(|c| c.persistent)
-            .map(|c| {
-                let end = self
-                    .changelogs
-                    .get(&(c.topic.clone(), partition))
-                    .map_or(0, |log| log.len() as i64);
-                ((c.topic.clone(), partition), end)
-            })
-            .collect();
-        if offsets.is_empty() {
-            return Ok(());
-        }
-        std::fs::create_dir_all(task.task_dir()).map_err(|e| {
-            StreamsError::Driver(format!("cannot create {}: {e}", task.task_dir().display()))
-        })?;
-        Checkpoint { offsets }.write(&task.task_dir().join(CHECKPOINT_FILE))
+        self.manager
+            .commit(&mut DriverSink(&self.changelogs), &mut self.reader)?;
+        self.route_captured()
     }
 
     /// Creates a task, restores its logged stores from the captured changelogs (from the
     /// checkpoint for persistent stores, else from the beginning) and initializes it.
-    fn create_task(&mut self, sub: usize, partition: i32) -> Result<StreamTask> {
-        let mut task = StreamTask::new(
-            self.plan.clone(),
+    fn create_task(&mut self, sub: usize, partition: i32) -> Result<TaskId> {
+        let id = self.manager.create_task(
             sub,
             partition,
-            TaskEnv {
-                application_id: &self.application_id,
-                state_dir: &self.state_dir,
-                collector: self.collector.clone(),
-                budget: self.budget.clone(),
-                backends: &self.backends,
-                config: self.task_config,
-                wall_clock: self.wall_clock,
-            },
+            self.wall_clock,
+            &mut self.reader,
+            &mut NoPause,
         )?;
-        for (c, from) in task.restore_start_offsets()? {
-            let key = (c.topic, partition);
-            let from = usize::try_from(from).unwrap_or(0);
-            if let Some(log) = self.changelogs.get(&key) {
-                let records: Vec<ChangelogRecord<'_>> = log
-                    .iter()
-                    .skip(from)
-                    .map(|r| ChangelogRecord {
-                        key: r.key.as_deref().unwrap_or_default(),
-                        value: r.value.as_deref(),
-                        timestamp: r.timestamp,
-                    })
-                    .collect();
-                task.restore(&c.store, &records)?;
-            }
-        }
-        task.initialize()?;
-        Ok(task)
+        // The captured changelogs are all there: one step per batch reads them to the end.
+        while self
+            .manager
+            .restore(&mut self.reader, &mut NoPause, Duration::ZERO)?
+        {}
+        Ok(id)
     }
 }
 
@@ -397,10 +448,7 @@ impl TopologyTestDriverBuilder {
             )));
         }
         let app = self.config.application_id().to_string();
-        let task_config = TaskConfig {
-            handler: self.config.deserialization_handler()?,
-            timestamp_policy: self.config.timestamp_policy()?,
-        };
+        let task_config = TaskConfig::from_config(&self.config)?;
         let plan = Arc::new(self.topology.plan()?);
         let user = |t: &str| {
             Some(
@@ -421,9 +469,20 @@ impl TopologyTestDriverBuilder {
             default: self.default_partitions,
         });
         let captured = Rc::new(RefCell::new(Vec::new()));
+        let changelog_topics: Rc<HashSet<String>> = Rc::new(
+            plan.subtopologies
+                .iter()
+                .flat_map(|sub| sub.stores.iter())
+                .filter(|b| b.logged())
+                .map(|b| crate::state::changelog_topic(&app, b.name()))
+                .collect(),
+        );
+        let changelogs = ChangelogLogs::default();
         let collector: SharedCollector = Rc::new(RefCell::new(Box::new(DriverCollector {
             captured: captured.clone(),
             partitions: partitions.clone(),
+            changelog_topics,
+            logs: changelogs.clone(),
         })));
         let (root, temp_state_dir) = match self.config.state_dir() {
             Some(dir) => (dir, None),
@@ -436,34 +495,43 @@ impl TopologyTestDriverBuilder {
                 (dir.clone(), Some(dir))
             }
         };
-        let changelog_topics = plan
-            .subtopologies
-            .iter()
-            .flat_map(|sub| sub.stores.iter())
-            .filter(|b| b.logged())
-            .map(|b| crate::state::changelog_topic(&app, b.name()))
-            .collect();
         let internal_topics = plan
             .internal_topics
             .iter()
             .map(|t| TopicName::Internal(t.name.clone()).resolve(&app))
             .collect();
+        let state_dir = root.join(&app);
+        let manager = TaskManager::new(
+            ManagerConfig {
+                application_id: app.clone(),
+                plan: plan.clone(),
+                state_dir: state_dir.clone(),
+                task_config: task_config.clone(),
+                exactly_once: false,
+                buffered_per_partition: usize::MAX,
+                pause_slack: 0,
+                max_task_idle: Duration::ZERO,
+                restore_listener: RestoreListenerSlot::default(),
+            },
+            collector,
+            Rc::new(CacheBudget::new(self.config.cache_max_bytes()?)),
+            Backends::new(self.config.rocksdb_total_memory_bytes()?),
+        );
         let mut inner = Inner {
-            state_dir: root.join(&app),
             application_id: app,
             plan: plan.clone(),
             task_config,
-            tasks: Vec::new(),
+            manager,
+            reader: MemoryChangelogReader {
+                logs: changelogs.clone(),
+                assigned: BTreeMap::new(),
+            },
             routes: HashMap::new(),
             internal_topics,
             partitions,
             captured,
-            collector,
-            budget: Rc::new(CacheBudget::new(self.config.cache_max_bytes()?)),
-            backends: Backends::new(self.config.rocksdb_total_memory_bytes()?),
             temp_state_dir,
-            changelogs: HashMap::new(),
-            changelog_topics,
+            changelogs,
             outputs: HashMap::new(),
             wall_clock: self.wall_clock,
             failed: None,
@@ -471,7 +539,7 @@ impl TopologyTestDriverBuilder {
         };
         // Global stores start empty: the driver has no topic data from earlier runs.
         for (i, g) in plan.global_stores.iter().enumerate() {
-            let dir = inner.state_dir.join("global").join(&g.name);
+            let dir = state_dir.join("global").join(&g.name);
             let backend = crate::state::global::open_backend(
                 g.store_type,
                 &g.name,
@@ -487,22 +555,21 @@ impl TopologyTestDriverBuilder {
         }
         for (sub, &n) in task_counts.iter().enumerate() {
             for p in 0..n {
-                let task = inner.create_task(sub, p)?;
-                for (qi, q) in task.queues().iter().enumerate() {
-                    let route = inner.routes.entry(q.topic.to_string()).or_default();
+                let id = inner.create_task(sub, p)?;
+                let topics: Vec<String> = inner
+                    .manager
+                    .task(id)
+                    .map(|t| t.queues().iter().map(|q| q.topic.to_string()).collect())
+                    .unwrap_or_default();
+                for topic in topics {
+                    let route = inner.routes.entry(topic.clone()).or_default();
                     if route.len() != p as usize {
                         return Err(StreamsError::Internal(format!(
-                            "tasks of topic {} created out of order",
-                            q.topic
+                            "tasks of topic {topic} created out of order"
                         )));
                     }
-                    route.push(Route {
-                        task: inner.tasks.len(),
-                        queue: qi,
-                        next_offset: 0,
-                    });
+                    route.push(0);
                 }
-                inner.tasks.push(task);
             }
         }
         let driver = TopologyTestDriver {
@@ -619,8 +686,10 @@ impl TopologyTestDriver {
             .wall_clock
             .saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
         let now = inner.wall_clock;
-        for i in 0..inner.tasks.len() {
-            inner.tasks[i].advance_wall_clock(now)?;
+        for id in inner.manager.task_ids() {
+            if let Some(task) = inner.manager.task_mut(id) {
+                task.advance_wall_clock(now)?;
+            }
             inner.process_queued()?;
         }
         Ok(())
@@ -644,15 +713,15 @@ impl TopologyTestDriver {
     ) -> Result<S> {
         let inner = self.inner.borrow();
         let store = inner
-            .tasks
-            .iter()
+            .manager
+            .tasks()
             .filter(|t| t.id().partition == partition)
             .find_map(|t| t.store(name))
             .or_else(|| {
                 // Global stores are the same for every partition.
                 inner
-                    .tasks
-                    .iter()
+                    .manager
+                    .tasks()
                     .find_map(|t| t.store(name))
                     .filter(|_| inner.plan.global_stores.iter().any(|g| g.name == name))
             })
@@ -671,33 +740,25 @@ impl TopologyTestDriver {
 
     /// The ids of the driver's tasks.
     pub fn task_ids(&self) -> Vec<TaskId> {
-        self.inner
-            .borrow()
-            .tasks
-            .iter()
-            .map(StreamTask::id)
-            .collect()
+        self.inner.borrow().manager.task_ids()
     }
 
     /// The counters of one task.
     pub fn task_metrics(&self, task: TaskId) -> Option<TaskMetrics> {
         let inner = self.inner.borrow();
-        inner
-            .tasks
-            .iter()
-            .find(|t| t.id() == task)
-            .map(|t| t.metrics().clone())
+        inner.manager.task(task).map(|t| t.metrics().clone())
     }
 
     /// The counters of all tasks added up.
     pub fn metrics(&self) -> TaskMetrics {
         let inner = self.inner.borrow();
         let mut sum = TaskMetrics::default();
-        for t in &inner.tasks {
+        for t in inner.manager.tasks() {
             let m = t.metrics();
             sum.processed += m.processed;
             sum.dropped_records += m.dropped_records;
             sum.punctuations += m.punctuations;
+            sum.restore_restarts += m.restore_restarts;
         }
         sum
     }
@@ -705,11 +766,7 @@ impl TopologyTestDriver {
     /// The stream time of a task (-1 before its first record).
     pub fn stream_time(&self, task: TaskId) -> Option<i64> {
         let inner = self.inner.borrow();
-        inner
-            .tasks
-            .iter()
-            .find(|t| t.id() == task)
-            .map(StreamTask::stream_time)
+        inner.manager.task(task).map(StreamTask::stream_time)
     }
 
     /// The real name of an internal topic, `<application.id>-<name>`.
@@ -735,23 +792,27 @@ impl TopologyTestDriver {
     pub fn restart_task(&self, task: TaskId, wipe_local_state: bool) -> Result<()> {
         let mut inner = self.inner.borrow_mut();
         inner.process_queued()?;
-        let index = inner
-            .tasks
-            .iter()
-            .position(|t| t.id() == task)
-            .ok_or_else(|| StreamsError::Driver(format!("no task {task}")))?;
+        if inner.manager.task(task).is_none() {
+            return Err(StreamsError::Driver(format!("no task {task}")));
+        }
         let sub = inner
             .plan
             .subtopologies
             .iter()
             .position(|s| s.id == task.subtopology)
             .ok_or_else(|| StreamsError::Driver(format!("no sub-topology {}", task.subtopology)))?;
-        inner.tasks[index].close()?;
+        let dir = inner
+            .manager
+            .task(task)
+            .map(|t| t.task_dir().to_path_buf())
+            .unwrap_or_default();
+        // The task is dropped before it is opened again: RocksDB opens a directory once per
+        // process.
+        let inner = &mut *inner;
+        inner
+            .manager
+            .close_task(task, &DriverSink(&inner.changelogs), &mut inner.reader)?;
         inner.route_captured()?;
-        inner.write_checkpoint(index)?;
-        let dir = inner.tasks[index].task_dir().to_path_buf();
-        // RocksDB opens a directory once per process: drop the old instance first.
-        drop(inner.tasks.remove(index));
         let reopened = (|| {
             if wipe_local_state && dir.exists() {
                 std::fs::remove_dir_all(&dir).map_err(|e| {
@@ -761,10 +822,7 @@ impl TopologyTestDriver {
             inner.create_task(sub, task.partition)
         })();
         match reopened {
-            Ok(t) => {
-                inner.tasks.insert(index, t);
-                Ok(())
-            }
+            Ok(_) => Ok(()),
             Err(e) => {
                 inner.failed = Some(format!("task {task} could not be reopened: {e}"));
                 Err(e)
@@ -776,12 +834,8 @@ impl TopologyTestDriver {
     pub fn close(self) -> Result<()> {
         let mut inner = self.inner.borrow_mut();
         inner.process_queued()?;
-        let mut first = None;
-        for t in &mut inner.tasks {
-            if let Err(e) = t.close() {
-                first.get_or_insert(e);
-            }
-        }
+        let inner = &mut *inner;
+        let mut first = inner.manager.close_all(&mut inner.reader).err();
         for g in &inner.plan.global_stores {
             if let Err(e) = g.cell.close() {
                 first.get_or_insert(e);
@@ -794,7 +848,7 @@ impl TopologyTestDriver {
 impl Drop for TopologyTestDriver {
     fn drop(&mut self) {
         let inner = self.inner.get_mut();
-        inner.tasks.clear();
+        inner.manager.drop_tasks();
         for g in &inner.plan.global_stores {
             let _ = g.cell.close();
         }

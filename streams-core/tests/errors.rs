@@ -81,25 +81,22 @@ fn wrong_json_type_is_a_deserialization_error() {
     assert!(source.reason.contains("invalid type"), "{}", source.reason);
 }
 
+// A record without a key, for a key type that has no null, stopped the application under the
+// default handler (LogAndFail). Kafka Streams drops such a record (at the aggregation, join or
+// table it reaches) with a warning and the dropped-records metric; so does this source now.
 #[test]
-fn missing_key_where_one_is_required() {
+fn missing_key_where_one_is_required_is_dropped_and_counted_not_fatal() {
     let driver = trips_driver(StreamsConfig::new("errors"));
-    let err = driver
+    driver
         .pipe_raw("trips", None, Some(br#"{"id":1,"miles":1.0}"#), 0)
-        .unwrap_err();
-    match &err {
-        StreamsError::Deserialization {
-            part,
-            source,
-            location,
-        } => {
-            assert_eq!(*part, RecordPart::Key);
-            assert_eq!(source.serde, "String");
-            assert!(source.reason.contains("payload is null"));
-            assert_eq!(location.offset, 0);
-        }
-        other => panic!("unexpected {other}"),
-    }
+        .unwrap();
+    driver
+        .pipe_raw("trips", Some(b"b"), Some(br#"{"id":2,"miles":3.5}"#), 1)
+        .unwrap();
+    let out = driver.output_topic("miles", StringSerde, F64Serde);
+    assert_eq!(out.read_key_values_to_list().unwrap(), vec![(s("b"), 3.5)]);
+    let m = driver.metrics();
+    assert_eq!((m.processed, m.dropped_records), (1, 1));
 }
 
 #[test]
@@ -379,4 +376,185 @@ fn piping_to_an_unknown_topic() {
             .contains("`nope` is not read by the topology; its source topics are: trips"),
         "{err}"
     );
+}
+
+/// A record as bytes, key and value nullable.
+type RawTestRecord = TestRecord<Option<Vec<u8>>, Option<Vec<u8>>>;
+
+/// The header `key` of a dead-letter record, as text.
+fn header(r: &RawTestRecord, key: &str) -> String {
+    let h = r
+        .headers
+        .last(key)
+        .unwrap_or_else(|| panic!("no header `{key}`"));
+    String::from_utf8(h.value.clone().unwrap_or_default()).unwrap()
+}
+
+fn dead_letters(driver: &TopologyTestDriver) -> Vec<RawTestRecord> {
+    driver
+        .output_topic("dlq", Nullable(BytesSerde), Nullable(BytesSerde))
+        .read_records_to_list()
+        .unwrap()
+}
+
+/// Panics on the trip with id 2; fails (returns an error) on the trip with id 3.
+fn failing_trips_driver(config: StreamsConfig) -> TopologyTestDriver {
+    struct FailOnThree;
+    impl Processor<String, Trip, String, Trip> for FailOnThree {
+        fn process(
+            &mut self,
+            r: Record<String, Trip>,
+            c: &mut ProcessorContext<'_, String, Trip>,
+        ) -> Result<()> {
+            if r.value.id == 3 {
+                return Err(StreamsError::user("trip 3 is not allowed"));
+            }
+            c.forward(r)
+        }
+    }
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("trips", Consumed::with(StringSerde, Json::<Trip>::new()))
+        .named("no-threes")
+        .process(|| FailOnThree, &[])
+        .named("miles-of")
+        .map_values(|t: Trip| {
+            if t.id == 2 {
+                panic!("trip 2 is cursed");
+            }
+            t.miles
+        })
+        .to("miles", Produced::with(StringSerde, F64Serde));
+    TopologyTestDriver::new(builder.build().unwrap(), config).unwrap()
+}
+
+fn pipe_trips(driver: &TopologyTestDriver) {
+    for id in 1..=4 {
+        let value = format!(r#"{{"id":{id},"miles":{id}.5}}"#);
+        driver
+            .pipe_raw("trips", Some(b"k"), Some(value.as_bytes()), id)
+            .unwrap();
+    }
+}
+
+// There was no processing exception handler (KIP-1033): an error or a panic in user code
+// always stopped the application. With `LogAndContinue` the record is skipped, counted, and
+// sent to the dead-letter queue as it was read, with headers that say what failed where.
+#[test]
+fn the_processing_handler_skips_failed_records_to_the_dead_letter_queue() {
+    let driver = failing_trips_driver(
+        StreamsConfig::new("errors")
+            .with("processing.exception.handler", "LogAndContinue")
+            .with("errors.dead.letter.queue.topic.name", "dlq"),
+    );
+    pipe_trips(&driver);
+    let out = driver.output_topic("miles", StringSerde, F64Serde);
+    assert_eq!(out.read_values_to_list().unwrap(), vec![1.5, 4.5]);
+    let m = driver.metrics();
+    assert_eq!((m.processed, m.dropped_records), (4, 2));
+
+    let dlq = dead_letters(&driver);
+    assert_eq!(dlq.len(), 2);
+    let (panicked, failed) = (&dlq[0], &dlq[1]);
+    assert_eq!(panicked.key.as_deref(), Some(&b"k"[..]));
+    assert_eq!(
+        panicked.value.as_deref(),
+        Some(&br#"{"id":2,"miles":2.5}"#[..]),
+        "the record as it was read"
+    );
+    assert_eq!(panicked.timestamp, 2);
+    assert_eq!(header(panicked, "__streams.errors.exception"), "Processor");
+    assert_eq!(header(panicked, "__streams.errors.processor"), "miles-of");
+    assert_eq!(header(panicked, "__streams.errors.topic"), "trips");
+    assert_eq!(header(panicked, "__streams.errors.partition"), "0");
+    assert_eq!(header(panicked, "__streams.errors.offset"), "1");
+    assert_eq!(
+        header(panicked, "__streams.errors.stacktrace"),
+        "panicked: trip 2 is cursed"
+    );
+    assert!(
+        header(panicked, "__streams.errors.message")
+            .contains("processor `miles-of` failed on record trips-0@1"),
+        "{}",
+        header(panicked, "__streams.errors.message")
+    );
+    assert_eq!(header(failed, "__streams.errors.processor"), "no-threes");
+    assert_eq!(header(failed, "__streams.errors.offset"), "2");
+    assert_eq!(
+        header(failed, "__streams.errors.stacktrace"),
+        "trip 3 is not allowed"
+    );
+}
+
+#[test]
+fn by_default_a_processing_error_stops_with_the_processor_and_the_record() {
+    let driver = failing_trips_driver(StreamsConfig::new("errors"));
+    driver
+        .pipe_raw("trips", Some(b"k"), Some(br#"{"id":3,"miles":1.0}"#), 0)
+        .map(|_| panic!("an error was expected"))
+        .unwrap_or_else(|e| match e {
+            StreamsError::Processor { node, location, .. } => {
+                assert_eq!(node, "no-threes");
+                assert_eq!(location.unwrap().offset, 0);
+            }
+            other => panic!("unexpected {other}"),
+        });
+}
+
+#[test]
+fn skipped_undecodable_records_go_to_the_dead_letter_queue() {
+    let driver = trips_driver(
+        StreamsConfig::new("errors")
+            .with(
+                "default.deserialization.exception.handler",
+                "LogAndContinue",
+            )
+            .with("errors.dead.letter.queue.topic.name", "dlq"),
+    );
+    driver
+        .pipe_raw("trips", Some(b"a"), Some(b"garbage"), 7)
+        .unwrap();
+    driver
+        .pipe_raw("trips", Some(b"b"), Some(br#"{"id":2,"miles":3.5}"#), 8)
+        .unwrap();
+    let dlq = dead_letters(&driver);
+    assert_eq!(dlq.len(), 1);
+    let r = &dlq[0];
+    assert_eq!(
+        (r.key.as_deref(), r.value.as_deref(), r.timestamp),
+        (Some(&b"a"[..]), Some(&b"garbage"[..]), 7)
+    );
+    assert_eq!(header(r, "__streams.errors.exception"), "Deserialization");
+    assert_eq!(header(r, "__streams.errors.offset"), "0");
+    assert!(r.headers.last("__streams.errors.processor").is_none());
+    let out = driver.output_topic("miles", StringSerde, F64Serde);
+    assert_eq!(out.read_values_to_list().unwrap(), vec![3.5]);
+}
+
+#[test]
+fn handler_settings_are_checked() {
+    for key in [
+        "processing.exception.handler",
+        "default.production.exception.handler",
+    ] {
+        let err = StreamsConfig::new("x")
+            .with(key, "Retry")
+            .validate()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(key) && err.to_string().contains("LogAndContinue"),
+            "{err}"
+        );
+    }
+    StreamsConfig::new("x")
+        .with(
+            "processing.exception.handler",
+            "org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler",
+        )
+        .validate()
+        .unwrap();
+    assert!(StreamsConfig::new("x")
+        .with("errors.dead.letter.queue.topic.name", " ")
+        .validate()
+        .is_err());
 }

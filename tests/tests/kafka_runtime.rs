@@ -1053,6 +1053,84 @@ fn cleanup_deletes_local_state_and_the_next_start_restores_it() {
     });
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+// A checkpoint ahead of its changelog's end (the changelog was truncated or recreated, or the
+// local state is older than its checkpoint) was trusted: the restore consumer had no
+// `auto.offset.reset`, librdkafka moved it to the end, nothing was restored and the store went
+// on with what it held. Here the local state of an earlier run comes back with checkpoints past
+// the changelogs' ends: each store must be wiped and restored in full, and counted.
+#[test]
+fn a_checkpoint_ahead_of_its_changelog_means_a_wipe_and_a_full_restore() {
+    let app = "ahead";
+    let dir = temp_state_dir(app);
+    let (cluster, b) = embedded_with_topics();
+    let instance = || {
+        KafkaStreams::with_embedded_cluster(
+            count_topology(),
+            config(app, &b, &dir),
+            cluster.clone(),
+        )
+        .unwrap()
+    };
+    let input = rides(30_000, 67);
+    let (first, rest) = input.split_at(10_000);
+    let (second, third) = rest.split_at(10_000);
+    let run = |records: &[ProducerRecord], expected: &[ProducerRecord]| {
+        produce_all(&b, INPUT, records).unwrap();
+        let mut s = instance();
+        s.start().unwrap();
+        await_counts(&b, &reference(expected), Duration::from_secs(60));
+        s.close(Duration::from_secs(60)).unwrap();
+        s
+    };
+    run(first, first);
+    let old = temp_state_dir("ahead-old");
+    copy_dir(&dir.join(app), &old);
+    run(second, &input[..20_000]);
+
+    std::fs::remove_dir_all(dir.join(app)).unwrap();
+    copy_dir(&old, &dir.join(app));
+    let damaged = checkpoints(&dir, app);
+    assert_eq!(damaged.len(), PARTITIONS as usize, "{damaged:?}");
+    for cp in damaged {
+        // Kafka's format: version, entry count, then `topic partition offset` lines.
+        let text = std::fs::read_to_string(&cp).unwrap();
+        let ahead: Vec<String> = text
+            .lines()
+            .map(|line| match line.split(' ').collect::<Vec<_>>()[..] {
+                [topic, partition, offset] => {
+                    format!(
+                        "{topic} {partition} {}",
+                        offset.parse::<i64>().unwrap() + 1_000_000
+                    )
+                }
+                _ => line.to_string(),
+            })
+            .collect();
+        std::fs::write(&cp, ahead.join("\n") + "\n").unwrap();
+    }
+    let s = run(third, &input);
+    assert_eq!(
+        s.metrics().restore_restarts,
+        PARTITIONS as u64,
+        "one restart per store"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&old);
+}
+
 // Offset commits that kept failing were given up after a fixed 120 s, whatever the config;
 // `task.timeout.ms` now sets it, and the error says what was being retried for how long.
 #[test]
@@ -1150,4 +1228,170 @@ fn after_a_panic_replace_thread_goes_on_and_loses_nothing() {
     assert_eq!(streams.replaced_threads(), 1);
     assert_ne!(streams.state(), KafkaStreamsState::Error);
     streams.close(Duration::from_secs(60)).unwrap();
+}
+
+const PASSED: &str = "rides-passed";
+
+/// Copies the input to `PASSED`, except that a value `big` becomes 2 MiB (more than the
+/// producer's `message.max.bytes`).
+fn oversize_topology() -> Topology {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream(INPUT, Consumed::with(StringSerde, BytesSerde))
+        .map_values(|v: Vec<u8>| if v == b"big" { vec![b'x'; 2 << 20] } else { v })
+        .to(PASSED, Produced::with(StringSerde, BytesSerde));
+    builder.build().unwrap()
+}
+
+/// Every record of `topic` (all partitions, from the start), once `n` have arrived.
+fn read_topic(bootstrap: &str, topic: &str, n: usize) -> Vec<rdkafka::message::OwnedMessage> {
+    let consumer: BaseConsumer = client_config(bootstrap)
+        .set("group.id", "read-topic")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let md = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in md.topics()[0].partitions() {
+        tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    wait_until(
+        &format!("{n} records are in `{topic}`"),
+        Duration::from_secs(60),
+        || {
+            while let Some(m) = consumer.poll(Duration::from_millis(50)) {
+                out.push(m.unwrap().detach());
+            }
+            out.len() >= n
+        },
+    );
+    out
+}
+
+fn rides_with_a_big_one(n: usize) -> (Vec<ProducerRecord>, usize) {
+    let mut input = rides(n, 71);
+    let at = n / 2;
+    input.insert(
+        at,
+        (
+            Some(b"132".to_vec()),
+            Some(b"big".to_vec()),
+            1_593_561_600_000,
+        ),
+    );
+    (input, at)
+}
+
+// A record the producer rejected (here: larger than `message.max.bytes`) failed the thread with
+// a flattened broker error; it is now a `Production` error naming the topic, and
+// `default.production.exception.handler` decides.
+#[test]
+fn a_record_the_producer_rejects_fails_the_client_naming_the_topic() {
+    let (mut streams, b) = embedded_client("oversize-fail", oversize_topology(), &[]);
+    streams
+        .embedded_cluster()
+        .unwrap()
+        .create_topic(PASSED, PARTITIONS)
+        .unwrap();
+    let (input, _) = rides_with_a_big_one(1_000);
+    produce_all(&b, INPUT, &input).unwrap();
+    streams.start().unwrap();
+    wait_until("the client fails", Duration::from_secs(60), || {
+        streams.state() == KafkaStreamsState::Error
+    });
+    let err = streams.close(Duration::from_secs(60)).unwrap_err();
+    assert!(
+        matches!(&err, StreamsError::Production { topic, .. } if topic == PASSED),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("default.production.exception.handler"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_production_handler_skips_a_rejected_record_to_the_dead_letter_queue() {
+    let (mut streams, b) = embedded_client(
+        "oversize-skip",
+        oversize_topology(),
+        &[
+            ("default.production.exception.handler", "LogAndContinue"),
+            ("errors.dead.letter.queue.topic.name", "rides-dlq"),
+        ],
+    );
+    let cluster = streams.embedded_cluster().unwrap();
+    cluster.create_topic(PASSED, PARTITIONS).unwrap();
+    cluster.create_topic("rides-dlq", 1).unwrap();
+    let (input, at) = rides_with_a_big_one(1_000);
+    let positions = produce_all(&b, INPUT, &input).unwrap();
+    streams.start().unwrap();
+    let passed = read_topic(&b, PASSED, input.len() - 1);
+    assert_eq!(passed.len(), input.len() - 1);
+    let dlq = read_topic(&b, "rides-dlq", 1);
+    assert_eq!(dlq.len(), 1);
+    let r = &dlq[0];
+    assert_eq!(
+        (r.key(), r.payload()),
+        (Some(&b"132"[..]), Some(&b"big"[..]))
+    );
+    let header = |key: &str| {
+        use rdkafka::message::Headers as _;
+        let h = r.headers().expect("headers");
+        let found = h
+            .iter()
+            .find(|h| h.key == key)
+            .unwrap_or_else(|| panic!("no {key}"));
+        String::from_utf8(found.value.unwrap().to_vec()).unwrap()
+    };
+    let (partition, offset) = positions[at];
+    assert_eq!(header("__streams.errors.exception"), "Production");
+    assert_eq!(header("__streams.errors.topic"), INPUT);
+    assert_eq!(header("__streams.errors.partition"), partition.to_string());
+    assert_eq!(header("__streams.errors.offset"), offset.to_string());
+    assert!(
+        header("__streams.errors.stacktrace").contains("too large"),
+        "{}",
+        header("__streams.errors.stacktrace")
+    );
+    wait_until("the skip is counted", Duration::from_secs(30), || {
+        streams.metrics().dropped_records == 1
+    });
+    streams.close(Duration::from_secs(60)).unwrap();
+}
+
+// Task directories of tasks that moved away were never deleted: `state.cleanup.delay.ms` now
+// deletes those no task of the instance has used for that long, and only those.
+#[test]
+fn obsolete_task_directories_are_deleted_after_the_cleanup_delay() {
+    let app = "cleaner";
+    let dir = temp_state_dir(app);
+    let obsolete = dir.join(app).join("0_9");
+    std::fs::create_dir_all(obsolete.join("counts")).unwrap();
+    std::fs::write(obsolete.join(".checkpoint"), "0\n0\n").unwrap();
+    let (cluster, b) = embedded_with_topics();
+    let mut c = config(app, &b, &dir);
+    c.set("state.cleanup.delay.ms", "300");
+    let mut s = KafkaStreams::with_embedded_cluster(count_topology(), c, cluster).unwrap();
+    let input = rides(2_000, 73);
+    produce_all(&b, INPUT, &input).unwrap();
+    s.start().unwrap();
+    await_counts(&b, &reference(&input), Duration::from_secs(60));
+    wait_until(
+        "the obsolete task directory is deleted",
+        Duration::from_secs(30),
+        || !obsolete.exists(),
+    );
+    // The running tasks' directories (written at each commit) stay.
+    for p in 0..PARTITIONS {
+        assert!(dir.join(app).join(format!("0_{p}")).exists(), "task 0_{p}");
+    }
+    s.close(Duration::from_secs(60)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,7 +9,10 @@
 //! which keeps polling. The topic is the store's changelog: after a flush of the store, the
 //! next offset of each partition is written to `global/.checkpoint`, and a restart with a
 //! persistent (RocksDB) store resumes from there; without a checkpoint the store is wiped and
-//! read from the beginning.
+//! read from the beginning. The topics are read with the stream threads' changelog reader
+//! (`restore.rs`): a checkpointed offset out of a topic's range, or a read position that
+//! leaves it (retention deleted records the thread had not read yet), wipes the store and
+//! reads the topic again from the beginning, as Kafka Streams does.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -19,15 +22,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::DeserializationHandler;
 use crate::error::{Result, StreamsError};
+use crate::kafka::restore::KafkaChangelogReader;
 use crate::kafka::Shared;
 use crate::processor::internals::plan::TopologyPlan;
+use crate::processor::internals::task_manager::{ChangelogEvent, ChangelogReader, StartPosition};
 use crate::state::global::{open_backend, GlobalRecord};
 use crate::state::internals::checkpoint::Checkpoint;
 use crate::state::StoreType;
@@ -52,22 +53,19 @@ pub(crate) struct GlobalSetup {
     pub shared: Arc<Shared>,
 }
 
-/// One global store and its consumer.
+/// One global store and its topic.
 struct Source {
     store: usize,
     topic: String,
-    consumer: BaseConsumer,
     /// Next offset to read per partition.
     next: BTreeMap<i32, i64>,
     persistent: bool,
 }
 
-/// Owned records of one poll round, per partition.
-type Polled = HashMap<i32, Vec<(Option<Vec<u8>>, Option<Vec<u8>>, i64, i64)>>;
-
 struct Updater {
     plan: Arc<TopologyPlan>,
     sources: Vec<Source>,
+    reader: KafkaChangelogReader,
     checkpoint_path: PathBuf,
     handler: DeserializationHandler,
 }
@@ -82,13 +80,13 @@ impl Updater {
         })?;
         let checkpoint_path = dir.join(".checkpoint");
         let checkpoint = Checkpoint::read(&checkpoint_path)?;
-        let mut consumer = setup.consumer.clone();
-        consumer
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "true")
-            .set("auto.offset.reset", "earliest")
-            .set("fetch.queue.backoff.ms", "10");
-        let mut sources = Vec::new();
+        let mut updater = Updater {
+            plan: setup.plan.clone(),
+            sources: Vec::new(),
+            reader: KafkaChangelogReader::new(setup.consumer.clone(), "global"),
+            checkpoint_path,
+            handler: setup.handler,
+        };
         for (i, g) in setup.plan.global_stores.iter().enumerate() {
             let n = setup
                 .partition_counts
@@ -120,76 +118,92 @@ impl Updater {
                     (0..n).map(|p| (p, 0)).collect()
                 }
             };
-            let c: BaseConsumer = consumer
-                .create()
-                .map_err(|e| StreamsError::broker("create the global consumer", e))?;
-            let mut tpl = TopicPartitionList::new();
-            for (p, o) in &next {
-                let offset = if *o > 0 {
-                    Offset::Offset(*o)
-                } else {
-                    Offset::Beginning
-                };
-                tpl.add_partition_offset(&g.topic, *p, offset)
-                    .map_err(|e| StreamsError::broker(format!("assign `{}`", g.topic), e))?;
-            }
-            c.assign(&tpl)
-                .map_err(|e| StreamsError::broker(format!("assign `{}`", g.topic), e))?;
-            tracing::info!(store = %g.name, topic = %g.topic, partitions = n, from = ?next, "global store assigned");
-            sources.push(Source {
+            updater.sources.push(Source {
                 store: i,
                 topic: g.topic.clone(),
-                consumer: c,
                 next,
                 persistent,
             });
+            let si = updater.sources.len() - 1;
+            updater.assign(si)?;
+            let s = &updater.sources[si];
+            tracing::info!(store = %g.name, topic = %g.topic, partitions = n, from = ?s.next, "global store assigned");
         }
-        Ok(Updater {
-            plan: setup.plan.clone(),
-            sources,
-            checkpoint_path,
-            handler: setup.handler,
-        })
+        Ok(updater)
     }
 
-    /// Reads and applies one batch per topic; returns the partitions that reported EOF.
+    /// Assigns every partition of a source at its next offset; a checkpointed offset out of
+    /// the topic's range means the store is wiped and read again from the beginning.
+    fn assign(&mut self, si: usize) -> Result<()> {
+        let s = &self.sources[si];
+        let mut out_of_range = false;
+        for (p, o) in &s.next {
+            if let StartPosition::OutOfRange { first, end } =
+                self.reader.assign(&s.topic, *p, *o)?
+            {
+                tracing::warn!(topic = %s.topic, partition = p, offset = o, first, end, "the global store's checkpointed offset is out of the topic's range (truncated or recreated?): wiping the store and reading the topic from the beginning");
+                out_of_range = true;
+                break;
+            }
+        }
+        if out_of_range {
+            self.restart(si)?;
+        }
+        Ok(())
+    }
+
+    /// Wipes a global store and reads its whole topic again.
+    fn restart(&mut self, si: usize) -> Result<()> {
+        let s = &mut self.sources[si];
+        let partitions: Vec<i32> = s.next.keys().copied().collect();
+        for p in &partitions {
+            self.reader.unassign(&s.topic, *p)?;
+        }
+        self.plan.global_stores[s.store].cell.wipe()?;
+        for p in partitions {
+            s.next.insert(p, 0);
+            self.reader.assign(&s.topic, p, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Reads and applies what the topics have; returns the partitions that reported EOF.
     fn poll_round(&mut self, timeout: Duration) -> Result<Vec<(usize, i32)>> {
         let mut eof = Vec::new();
-        for (si, s) in self.sources.iter_mut().enumerate() {
-            let mut polled: Polled = HashMap::new();
-            for i in 0..BATCH {
-                match s
-                    .consumer
-                    .poll(if i == 0 { timeout } else { Duration::ZERO })
-                {
-                    None => break,
-                    Some(Err(KafkaError::PartitionEOF(p))) => eof.push((si, p)),
-                    Some(Err(e)) => {
-                        tracing::warn!(topic = %s.topic, error = %e, "global consumer error (retrying)");
-                        break;
+        for event in self.reader.read(BATCH, timeout)? {
+            match event {
+                ChangelogEvent::Records {
+                    topic,
+                    partition,
+                    records,
+                } => {
+                    let Some(s) = self.sources.iter_mut().find(|s| s.topic == topic) else {
+                        continue;
+                    };
+                    let batch: Vec<GlobalRecord<'_>> = records
+                        .iter()
+                        .map(|r| GlobalRecord {
+                            key: r.key.as_deref(),
+                            value: r.value.as_deref(),
+                            timestamp: r.timestamp,
+                            offset: r.offset,
+                        })
+                        .collect();
+                    self.plan.global_stores[s.store].apply(self.handler, partition, &batch)?;
+                    if let Some(last) = records.last() {
+                        s.next.insert(partition, last.offset + 1);
                     }
-                    Some(Ok(m)) => polled.entry(m.partition()).or_default().push((
-                        m.key().map(<[u8]>::to_vec),
-                        m.payload().map(<[u8]>::to_vec),
-                        m.timestamp().to_millis().unwrap_or(0),
-                        m.offset(),
-                    )),
                 }
-            }
-            let g = &self.plan.global_stores[s.store];
-            for (p, batch) in polled {
-                let records: Vec<GlobalRecord<'_>> = batch
-                    .iter()
-                    .map(|(k, v, ts, offset)| GlobalRecord {
-                        key: k.as_deref(),
-                        value: v.as_deref(),
-                        timestamp: *ts,
-                        offset: *offset,
-                    })
-                    .collect();
-                g.apply(self.handler, p, &records)?;
-                if let Some((_, _, _, last)) = batch.last() {
-                    s.next.insert(p, last + 1);
+                ChangelogEvent::End { topic, partition } => {
+                    if let Some(si) = self.sources.iter().position(|s| s.topic == topic) {
+                        eof.push((si, partition));
+                    }
+                }
+                ChangelogEvent::OutOfRange { topic, .. } => {
+                    if let Some(si) = self.sources.iter().position(|s| s.topic == topic) {
+                        tracing::warn!(topic = %topic, "a global topic's read position went out of range (truncated or recreated?): wiping the store and reading the topic from the beginning");
+                        self.restart(si)?;
+                    }
                 }
             }
         }

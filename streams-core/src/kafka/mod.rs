@@ -28,6 +28,7 @@ mod app_dir;
 mod control;
 mod embedded;
 mod global;
+mod restore;
 mod thread;
 mod topics;
 
@@ -38,12 +39,14 @@ use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
 
+pub use crate::processor::StateRestoreListener;
 pub use embedded::EmbeddedCluster;
 
 use crate::config::{ProcessingGuarantee, StreamsConfig};
 use crate::error::{Result, StreamsError};
 use crate::processor::internals::plan::{TopicName, TopologyPlan};
 use crate::processor::internals::task::TaskConfig;
+use crate::processor::internals::task_manager::RestoreListenerSlot;
 use crate::processor::Topology;
 use topics::{TopicSpec, Topics};
 
@@ -96,74 +99,12 @@ pub enum StreamThreadExceptionResponse {
     ShutdownApplication,
 }
 
-/// Notified as state stores are restored from their changelogs (Kafka Streams'
-/// `StateRestoreListener`). Called on the stream thread that restores, so keep it quick.
-pub trait StateRestoreListener: Send + Sync {
-    /// Restoration of `store` from `changelog` partition `partition` starts at `start_offset`.
-    fn on_restore_start(
-        &self,
-        _changelog: &str,
-        _partition: i32,
-        _store: &str,
-        _start_offset: i64,
-    ) {
-    }
-    /// A batch of `records` was applied; the next offset to read is `next_offset`.
-    fn on_batch_restored(
-        &self,
-        _changelog: &str,
-        _partition: i32,
-        _store: &str,
-        _next_offset: i64,
-        _records: u64,
-    ) {
-    }
-    /// The store caught up with the end of its changelog partition: `total` records applied in
-    /// `duration`.
-    fn on_restore_end(
-        &self,
-        _changelog: &str,
-        _partition: i32,
-        _store: &str,
-        _total: u64,
-        _duration: Duration,
-    ) {
-    }
-}
-
 struct SharedInner {
     phases: Vec<ThreadPhase>,
     state: KafkaStreamsState,
     error: Option<StreamsError>,
     /// State changes (new, old) not yet given to the state listener, oldest first.
     unreported: VecDeque<(KafkaStreamsState, KafkaStreamsState)>,
-}
-
-/// A shared listener listens: keep an `Arc` to read what it gathered.
-impl<T: StateRestoreListener + ?Sized> StateRestoreListener for Arc<T> {
-    fn on_restore_start(&self, changelog: &str, partition: i32, store: &str, start_offset: i64) {
-        (**self).on_restore_start(changelog, partition, store, start_offset)
-    }
-    fn on_batch_restored(
-        &self,
-        changelog: &str,
-        partition: i32,
-        store: &str,
-        next_offset: i64,
-        records: u64,
-    ) {
-        (**self).on_batch_restored(changelog, partition, store, next_offset, records)
-    }
-    fn on_restore_end(
-        &self,
-        changelog: &str,
-        partition: i32,
-        store: &str,
-        total: u64,
-        duration: Duration,
-    ) {
-        (**self).on_restore_end(changelog, partition, store, total, duration)
-    }
 }
 
 /// What the client and its threads share.
@@ -173,13 +114,14 @@ pub(crate) struct Shared {
     changed: Condvar,
     listener: Mutex<Option<StateListener>>,
     error_handler: Mutex<Option<ErrorHandler>>,
-    pub(crate) restore_listener: Mutex<Option<Arc<dyn StateRestoreListener>>>,
+    pub(crate) restore_listener: RestoreListenerSlot,
     /// Threads replaced after an error so far.
     pub(crate) replaced_threads: std::sync::atomic::AtomicUsize,
-    /// Totals over every task this client ran: processed, dropped, punctuations.
-    pub(crate) processed: AtomicU64,
-    pub(crate) dropped_records: AtomicU64,
-    pub(crate) punctuations: AtomicU64,
+    /// Totals over every task this client ran (`TaskMetrics`' counters).
+    processed: AtomicU64,
+    dropped_records: AtomicU64,
+    punctuations: AtomicU64,
+    restore_restarts: AtomicU64,
 }
 
 impl Shared {
@@ -195,11 +137,12 @@ impl Shared {
             changed: Condvar::new(),
             listener: Mutex::new(None),
             error_handler: Mutex::new(None),
-            restore_listener: Mutex::new(None),
+            restore_listener: RestoreListenerSlot::default(),
             replaced_threads: std::sync::atomic::AtomicUsize::new(0),
             processed: AtomicU64::new(0),
             dropped_records: AtomicU64::new(0),
             punctuations: AtomicU64::new(0),
+            restore_restarts: AtomicU64::new(0),
         }
     }
 
@@ -296,11 +239,15 @@ impl Shared {
         }
     }
 
-    pub(crate) fn restore_listener(&self) -> Option<Arc<dyn StateRestoreListener>> {
-        self.restore_listener
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// Adds what tasks counted to the client's totals.
+    pub(crate) fn add_metrics(&self, m: &crate::TaskMetrics) {
+        self.processed.fetch_add(m.processed, Ordering::Relaxed);
+        self.dropped_records
+            .fetch_add(m.dropped_records, Ordering::Relaxed);
+        self.punctuations
+            .fetch_add(m.punctuations, Ordering::Relaxed);
+        self.restore_restarts
+            .fetch_add(m.restore_restarts, Ordering::Relaxed);
     }
 
     /// A thread failed: the client shuts down (the other threads commit and close).
@@ -455,11 +402,7 @@ impl KafkaStreams {
     /// `setGlobalStateRestoreListener`). Each store's restoration is also a tracing event at
     /// INFO with its record count and duration.
     pub fn set_global_state_restore_listener(&self, listener: impl StateRestoreListener + 'static) {
-        *self
-            .shared
-            .restore_listener
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(listener));
+        self.shared.restore_listener.set(Arc::new(listener));
     }
 
     /// How many stream threads were replaced after an error
@@ -476,6 +419,7 @@ impl KafkaStreams {
             processed: self.shared.processed.load(Ordering::Relaxed),
             dropped_records: self.shared.dropped_records.load(Ordering::Relaxed),
             punctuations: self.shared.punctuations.load(Ordering::Relaxed),
+            restore_restarts: self.shared.restore_restarts.load(Ordering::Relaxed),
         }
     }
 
@@ -679,6 +623,14 @@ impl KafkaStreams {
             }
         }
         topics.ensure(&specs)?;
+        let internal_topics: Arc<std::collections::HashSet<String>> = Arc::new(
+            self.plan
+                .internal_topics
+                .iter()
+                .map(|t| TopicName::Internal(t.name.clone()).resolve(&app))
+                .chain(changelog_topics.iter().cloned())
+                .collect(),
+        );
 
         let mut partition_counts: HashMap<String, i32> = HashMap::new();
         for (t, n) in &counts {
@@ -697,17 +649,12 @@ impl KafkaStreams {
             }
         }
         let source_topics: Vec<String> = readers.keys().cloned().collect();
-        let task_config = TaskConfig {
-            handler: self.config.deserialization_handler()?,
-            timestamp_policy: self.config.timestamp_policy()?,
-        };
+        let task_config = TaskConfig::from_config(&self.config)?;
         let mut restore =
             self.client_config("restore.consumer", &format!("{app}-restore-consumer"));
-        restore
-            .set("group.id", format!("{app}-restore"))
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "true")
-            .set("fetch.queue.backoff.ms", "10");
+        // The changelog reader sets what it relies on (no auto commit, partition EOF events,
+        // `auto.offset.reset=error`).
+        restore.set("group.id", format!("{app}-restore"));
         if exactly_once {
             // Restore committed data only: the changelog tail of an aborted transaction is not
             // state.
@@ -765,7 +712,7 @@ impl KafkaStreams {
                 index,
                 application_id: app.clone(),
                 plan: self.plan.clone(),
-                task_config,
+                task_config: task_config.clone(),
                 state_dir: state_dir.clone(),
                 cache_max_bytes: self.config.cache_max_bytes()? / threads,
                 rocksdb_memory_bytes: self.config.rocksdb_total_memory_bytes()?,
@@ -774,6 +721,7 @@ impl KafkaStreams {
                 buffered_per_partition: self.config.buffered_records_per_partition()?,
                 max_task_idle: self.config.max_task_idle()?,
                 task_timeout: self.config.task_timeout()?,
+                state_cleanup_delay: self.config.state_cleanup_delay()?,
                 consumer: c,
                 producer,
                 restore: restore.clone(),
@@ -781,6 +729,7 @@ impl KafkaStreams {
                 readers: readers.clone(),
                 partition_counts: partition_counts.clone(),
                 changelog_topics: changelog_topics.clone(),
+                internal_topics: internal_topics.clone(),
                 control: self.client_config("control", &format!("{app}-control")),
                 shared: self.shared.clone(),
             };

@@ -6,7 +6,7 @@
 //! through a thread-local, so revocation can commit and close tasks before the partitions go.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -21,31 +21,29 @@ use rdkafka::message::{BorrowedMessage, Headers as _, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+use crate::config::ExceptionHandler;
 use crate::error::{Result, StreamsError};
+use crate::kafka::restore::KafkaChangelogReader;
 use crate::kafka::{Shared, StreamThreadExceptionResponse, ThreadPhase};
 use crate::processor::internals::collector::{OutRecord, RecordCollector};
-use crate::processor::internals::node::TaskMetrics;
 use crate::processor::internals::plan::TopologyPlan;
-use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv, CHECKPOINT_FILE};
-use crate::processor::{PunctuationType, TaskId};
+use crate::processor::internals::task::TaskConfig;
+use crate::processor::internals::task_dirs::remove_obsolete;
+use crate::processor::internals::task_manager::{
+    InputOffset, InputPartitions, ManagerConfig, OutputSink, TaskManager,
+};
 use crate::record::{Headers, RawRecord};
-use crate::state::internals::checkpoint::Checkpoint;
 use crate::state::internals::Backends;
-use crate::state::{CacheBudget, ChangelogRecord, SharedCollector};
+use crate::state::{CacheBudget, SharedCollector};
 
 /// Records taken from the consumer per loop iteration at most.
 const MAX_POLL_RECORDS: usize = 2_000;
 /// Records one task processes per loop iteration at most.
 const MAX_PROCESS_PER_TASK: usize = 2_000;
-/// Changelog records applied per store per restore step.
-const RESTORE_BATCH: usize = 10_000;
 /// How long a commit waits for the producer to have every record acknowledged.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a transactional call (init, send offsets, commit, abort) may take.
 const TXN_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A changelog record read for restoration: key, value, timestamp, offset.
-type RestoredRecord = (Vec<u8>, Option<Vec<u8>>, i64, i64);
 
 /// Everything a stream thread needs, prepared by `KafkaStreams::start`.
 #[derive(Clone)]
@@ -67,6 +65,8 @@ pub(crate) struct ThreadSetup {
     pub max_task_idle: Duration,
     /// `task.timeout.ms`: how long offset commits may keep failing before the thread gives up.
     pub task_timeout: Duration,
+    /// `state.cleanup.delay.ms`: thread 0 deletes task directories unused for that long.
+    pub state_cleanup_delay: Duration,
     pub consumer: ClientConfig,
     pub producer: ClientConfig,
     pub restore: ClientConfig,
@@ -77,6 +77,8 @@ pub(crate) struct ThreadSetup {
     /// Partition counts known at start (sources, internal topics, existing sinks).
     pub partition_counts: HashMap<String, i32>,
     pub changelog_topics: Vec<String>,
+    /// Changelog and repartition topics.
+    pub internal_topics: Arc<HashSet<String>>,
     /// A producer config for the control topic (application shutdown requests).
     pub control: ClientConfig,
     pub shared: Arc<Shared>,
@@ -89,12 +91,19 @@ pub(crate) struct ThreadSetup {
 #[derive(Default)]
 struct DeliveryState {
     failed: Option<String>,
+    /// Records of output topics the broker rejected, skipped by the production handler since
+    /// the last look.
+    skipped: u64,
     /// Changelog topic → partition → largest acknowledged offset.
     acked: HashMap<String, HashMap<i32, i64>>,
 }
 
 pub(crate) struct DeliveryContext {
     state: Mutex<DeliveryState>,
+    /// `default.production.exception.handler`.
+    production: ExceptionHandler,
+    /// Changelog and repartition topics: a failed delivery there always fails the thread.
+    internal: Arc<HashSet<String>>,
 }
 
 impl ClientContext for DeliveryContext {}
@@ -113,6 +122,13 @@ impl ProducerContext for DeliveryContext {
                 }
             }
             Err((e, m)) => {
+                if self.production == ExceptionHandler::LogAndContinue
+                    && !self.internal.contains(m.topic())
+                {
+                    tracing::warn!(topic = m.topic(), partition = m.partition(), error = %e, "skipping a record the broker rejected (default.production.exception.handler: LogAndContinue)");
+                    st.skipped += 1;
+                    return;
+                }
                 st.failed.get_or_insert_with(|| {
                     format!("topic `{}` partition {}: {e}", m.topic(), m.partition())
                 });
@@ -160,10 +176,10 @@ impl RecordCollector for ProducerCollector {
                     record = back;
                 }
                 Err((e, _)) => {
-                    return Err(StreamsError::broker(
-                        format!("send a record to topic `{}`", r.topic),
-                        e,
-                    ))
+                    return Err(StreamsError::Production {
+                        topic: r.topic.to_string(),
+                        source: Box::new(e),
+                    })
                 }
             }
         }
@@ -248,78 +264,226 @@ fn with_state(f: impl FnOnce(&mut ThreadState) -> Result<()>) {
 type Consumer_ = BaseConsumer<RebalanceContext>;
 
 // ---------------------------------------------------------------------------------------------
-// Thread state
+// Thread state: the task manager and the Kafka clients it works through
 // ---------------------------------------------------------------------------------------------
 
-enum Phase {
-    /// Restoring: changelog topic (the task's partition) → progress.
-    Restoring(HashMap<String, Restoration>),
-    Running,
-}
-
-/// One store's restoration from its changelog partition.
-struct Restoration {
-    store: String,
-    /// The next changelog offset to read.
-    next: i64,
-    started: Instant,
-    restored: u64,
-}
-
-struct TaskEntry {
-    task: StreamTask,
-    phase: Phase,
-    /// Persistent changelogs → next offset (everything before is in the local store).
-    changelog_ends: BTreeMap<String, i64>,
-    persistent: BTreeSet<String>,
-    /// The task's metrics as last added to the client's totals.
-    published: TaskMetrics,
-    /// Since when some input partition of this task (of several) has had nothing buffered
-    /// while others had records (`max.task.idle.ms`).
-    idle_since: Option<Instant>,
-    /// Waiting for data on an empty input partition (`max.task.idle.ms`).
-    waiting: bool,
-}
-
-impl TaskEntry {
-    /// Adds what the task counted since the last call to the client's totals.
-    fn publish_metrics(&mut self, shared: &Shared) {
-        let m = self.task.metrics();
-        let p = &mut self.published;
-        shared
-            .processed
-            .fetch_add(m.processed - p.processed, Ordering::Relaxed);
-        shared
-            .dropped_records
-            .fetch_add(m.dropped_records - p.dropped_records, Ordering::Relaxed);
-        shared
-            .punctuations
-            .fetch_add(m.punctuations - p.punctuations, Ordering::Relaxed);
-        *p = m.clone();
-    }
+/// The producer side of the thread: what the sink commits through.
+struct Output {
+    producer: Rc<Producer_>,
+    collector: SharedCollector,
+    /// The last successful offset commit (or the thread's start).
+    last_offsets_commit: Instant,
 }
 
 struct ThreadState {
     setup: ThreadSetup,
-    producer: Rc<Producer_>,
-    collector: SharedCollector,
-    budget: Rc<CacheBudget>,
-    backends: Backends,
-    tasks: BTreeMap<TaskId, TaskEntry>,
-    /// Topic → partition → (task, queue).
-    routes: HashMap<String, HashMap<i32, (TaskId, usize)>>,
+    output: Output,
+    manager: TaskManager,
+    reader: KafkaChangelogReader,
     /// Partitions assigned but whose tasks are not created yet.
     pending: Vec<(String, i32)>,
-    paused: BTreeSet<(String, i32)>,
-    /// One restore consumer per changelog topic (partition EOF events carry no topic name).
-    restorers: HashMap<String, BaseConsumer>,
     fatal: Option<StreamsError>,
     /// An assignment arrived since the last revocation.
     assigned: bool,
     last_commit: Instant,
-    /// The last successful offset commit (or the thread's start).
-    last_offsets_commit: Instant,
     started: Instant,
+    /// The last look for obsolete task directories.
+    last_cleanup: Instant,
+}
+
+/// Pauses and resumes the consumer's partitions.
+struct KafkaInput<'a>(&'a Consumer_);
+
+impl InputPartitions for KafkaInput<'_> {
+    fn pause(&mut self, partitions: &[(String, i32)]) -> Result<()> {
+        self.0
+            .pause(&partition_list(partitions))
+            .map_err(|e| StreamsError::broker(format!("pause {}", describe(partitions)), e))
+    }
+    fn resume(&mut self, partitions: &[(String, i32)]) -> Result<()> {
+        self.0
+            .resume(&partition_list(partitions))
+            .map_err(|e| StreamsError::broker(format!("resume {}", describe(partitions)), e))
+    }
+}
+
+fn partition_list(partitions: &[(String, i32)]) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    for (t, p) in partitions {
+        tpl.add_partition(t, *p);
+    }
+    tpl
+}
+
+fn describe(partitions: &[(String, i32)]) -> String {
+    let parts: Vec<String> = partitions
+        .iter()
+        .map(|(t, p)| format!("`{t}` partition {p}"))
+        .collect();
+    parts.join(", ")
+}
+
+/// Commits through the thread's producer and consumer.
+struct KafkaSink<'a> {
+    out: &'a mut Output,
+    consumer: &'a Consumer_,
+    setup: &'a ThreadSetup,
+}
+
+impl OutputSink for KafkaSink<'_> {
+    fn commit(&mut self, offsets: &[InputOffset]) -> Result<bool> {
+        let mut tpl = TopicPartitionList::new();
+        for o in offsets {
+            tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.offset))
+                .map_err(|e| {
+                    StreamsError::broker(
+                        format!(
+                            "commit offset {} of `{}` partition {}",
+                            o.offset, o.topic, o.partition
+                        ),
+                        e,
+                    )
+                })?;
+        }
+        if self.setup.exactly_once {
+            return self.commit_transaction(&tpl);
+        }
+        self.out.producer.flush(FLUSH_TIMEOUT).map_err(|e| {
+            StreamsError::broker("flush the producer (wait for acknowledgements)", e)
+        })?;
+        if let Some(why) = take_delivery_failure(&self.out.producer)? {
+            return Err(StreamsError::broker("deliver records", why));
+        }
+        if tpl.count() > 0 {
+            match self.consumer.commit(&tpl, CommitMode::Sync) {
+                Ok(()) => self.out.last_offsets_commit = Instant::now(),
+                // A failed offset commit loses nothing (the records are processed again after a
+                // restart: at-least-once), so it is retried at the next commit; only a cluster
+                // that refuses commits for `task.timeout.ms` stops the thread.
+                Err(e) if self.out.last_offsets_commit.elapsed() < self.setup.task_timeout => {
+                    tracing::warn!(thread = self.setup.index, error = %e, "offset commit failed; retrying at the next commit");
+                }
+                Err(e) => {
+                    return Err(StreamsError::broker(
+                        format!(
+                            "commit the input offsets of {} partitions: every commit failed for \
+                             {:?}, more than `task.timeout.ms` ({:?})",
+                            tpl.count(),
+                            self.out.last_offsets_commit.elapsed(),
+                            self.setup.task_timeout
+                        ),
+                        e,
+                    ))
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn acked_end(&self, topic: &str, partition: i32) -> Option<i64> {
+        let ctx = self.out.producer.context();
+        let st = ctx.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.acked
+            .get(topic)
+            .and_then(|parts| parts.get(&partition))
+            .map(|last| last + 1)
+    }
+}
+
+impl KafkaSink<'_> {
+    /// Exactly-once: the input offsets join the open transaction, which then commits. A
+    /// transaction that cannot commit is aborted (`Ok(false)`); a fenced or otherwise fatal
+    /// producer is replaced.
+    fn commit_transaction(&mut self, offsets: &TopicPartitionList) -> Result<bool> {
+        let index = self.setup.index;
+        if let Some(why) = take_delivery_failure(&self.out.producer)? {
+            // librdkafka has made the transaction abortable already; the commit below fails.
+            tracing::warn!(thread = index, error = %why, "a record of this transaction was not delivered");
+        }
+        let group = if offsets.count() > 0 {
+            Some(self.consumer.group_metadata().ok_or_else(|| {
+                StreamsError::broker(
+                    "commit a transaction",
+                    "the consumer has no group metadata (not a group member)",
+                )
+            })?)
+        } else {
+            None
+        };
+        let producer = &self.out.producer;
+        let mut attempt = 0;
+        let result = loop {
+            let r = match &group {
+                Some(g) => producer
+                    .send_offsets_to_transaction(offsets, g, TXN_TIMEOUT)
+                    .and_then(|()| producer.commit_transaction(TXN_TIMEOUT)),
+                None => producer.commit_transaction(TXN_TIMEOUT),
+            };
+            match r {
+                Err(KafkaError::Transaction(e)) if e.is_retriable() && attempt < 5 => {
+                    attempt += 1;
+                    tracing::warn!(thread = index, error = %e, attempt, "transaction commit failed; retrying");
+                }
+                other => break other,
+            }
+        };
+        let e = match result {
+            Ok(()) => {
+                producer
+                    .begin_transaction()
+                    .map_err(|e| StreamsError::broker("begin a transaction", e))?;
+                self.out.last_offsets_commit = Instant::now();
+                return Ok(true);
+            }
+            Err(e) => e,
+        };
+        let fatal = matches!(&e, KafkaError::Transaction(t) if t.is_fatal());
+        tracing::warn!(
+            thread = index,
+            error = %e,
+            fatal,
+            "the transaction could not commit: aborting it, closing the tasks dirty (their state is restored from the changelogs) and rejoining the group"
+        );
+        let aborted = !fatal
+            && match producer.abort_transaction(TXN_TIMEOUT) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(thread = index, error = %e, "abort failed; replacing the producer");
+                    false
+                }
+            };
+        if aborted {
+            producer
+                .begin_transaction()
+                .map_err(|e| StreamsError::broker("begin a transaction", e))?;
+        } else {
+            // Fenced or otherwise fatal: a new producer (same transactional.id) fences whatever
+            // is left of the old one.
+            let producer = create_producer(self.setup)?;
+            *self.out.collector.borrow_mut() = Box::new(ProducerCollector {
+                producer: producer.clone(),
+                partitions: self.setup.partition_counts.clone(),
+            });
+            self.out.producer = producer;
+        }
+        Ok(false)
+    }
+}
+
+/// Records the production handler skipped since the last call.
+fn take_skipped(producer: &Producer_) -> u64 {
+    let ctx = producer.context();
+    let mut st = ctx.state.lock().unwrap_or_else(|p| p.into_inner());
+    std::mem::take(&mut st.skipped)
+}
+
+fn take_delivery_failure(producer: &Producer_) -> Result<Option<String>> {
+    let ctx = producer.context();
+    let mut st = ctx
+        .state
+        .lock()
+        .map_err(|_| StreamsError::Internal("delivery state poisoned".into()))?;
+    Ok(st.failed.take())
 }
 
 /// `<application.id>-StreamThread-<n>`, as the OS thread is named.
@@ -329,12 +493,10 @@ fn thread_name(setup: &ThreadSetup) -> String {
 
 /// A panic caught on a stream thread, as the error the uncaught-error policy handles.
 fn panic_error(thread: String, payload: &(dyn std::any::Any + Send)) -> StreamsError {
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_string());
-    StreamsError::Panic { thread, message }
+    StreamsError::Panic {
+        thread,
+        message: crate::error::panic_message(payload),
+    }
 }
 
 /// Runs one stream thread until shutdown, or until an error the uncaught-error policy does not
@@ -408,8 +570,11 @@ fn create_producer(setup: &ThreadSetup) -> Result<Rc<Producer_>> {
         .create_with_context(DeliveryContext {
             state: Mutex::new(DeliveryState {
                 failed: None,
+                skipped: 0,
                 acked,
             }),
+            production: setup.task_config.production,
+            internal: setup.internal_topics.clone(),
         })
         .map_err(|e| StreamsError::broker("create the producer", e))?;
     if setup.exactly_once {
@@ -437,22 +602,37 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
     consumer
         .subscribe(&topics)
         .map_err(|e| StreamsError::broker(format!("subscribe to {topics:?}"), e))?;
+    let manager = TaskManager::new(
+        ManagerConfig {
+            application_id: setup.application_id.clone(),
+            plan: setup.plan.clone(),
+            state_dir: setup.state_dir.clone(),
+            task_config: setup.task_config.clone(),
+            exactly_once: setup.exactly_once,
+            buffered_per_partition: setup.buffered_per_partition,
+            pause_slack: MAX_POLL_RECORDS,
+            max_task_idle: setup.max_task_idle,
+            restore_listener: setup.shared.restore_listener.clone(),
+        },
+        collector.clone(),
+        Rc::new(CacheBudget::new(setup.cache_max_bytes)),
+        Backends::new(setup.rocksdb_memory_bytes),
+    );
     let state = Rc::new(RefCell::new(ThreadState {
-        budget: Rc::new(CacheBudget::new(setup.cache_max_bytes)),
-        backends: Backends::new(setup.rocksdb_memory_bytes),
+        reader: KafkaChangelogReader::new(setup.restore.clone(), "restore"),
         setup,
-        producer: producer.clone(),
-        collector,
-        tasks: BTreeMap::new(),
-        routes: HashMap::new(),
+        output: Output {
+            producer,
+            collector,
+            last_offsets_commit: Instant::now(),
+        },
+        manager,
         pending: Vec::new(),
-        paused: BTreeSet::new(),
-        restorers: HashMap::new(),
         fatal: None,
         assigned: false,
         last_commit: Instant::now(),
-        last_offsets_commit: Instant::now(),
         started: Instant::now(),
+        last_cleanup: Instant::now(),
     }));
     CURRENT.with(|c| *c.borrow_mut() = Some(state.clone()));
     let shared = state.borrow().setup.shared.clone();
@@ -492,19 +672,30 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
             }
             st.create_pending_tasks(&consumer)?;
             st.restore_step(&consumer)?;
-            st.process(&consumer)?;
-            st.punctuate_wall_clock()?;
-            for entry in st.tasks.values_mut() {
-                entry.publish_metrics(&shared);
+            st.manager
+                .process(MAX_PROCESS_PER_TASK, &mut KafkaInput(&consumer))?;
+            st.manager.punctuate_wall_clock(now_ms())?;
+            shared.add_metrics(&st.manager.take_metrics_delta());
+            st.output.producer.poll(Duration::ZERO);
+            let skipped = take_skipped(&st.output.producer);
+            if skipped > 0 {
+                shared.add_metrics(&crate::TaskMetrics {
+                    dropped_records: skipped,
+                    ..Default::default()
+                });
             }
-            st.producer.poll(Duration::ZERO);
-            if st.last_commit.elapsed() >= st.setup.commit_interval && !st.commit_all(&consumer)? {
+            if st.last_commit.elapsed() >= st.setup.commit_interval && !st.commit(&consumer)? {
                 st.rejoin(&consumer)?;
             }
-            let phase = if st.assigned
-                && st.pending.is_empty()
-                && st.tasks.values().all(|t| matches!(t.phase, Phase::Running))
-            {
+            if st.setup.index == 0 && st.last_cleanup.elapsed() >= st.setup.state_cleanup_delay {
+                st.last_cleanup = Instant::now();
+                // Best effort, as Kafka Streams' cleaner: a directory that cannot be deleted
+                // now is tried again next time.
+                if let Err(e) = remove_obsolete(&st.setup.state_dir, st.setup.state_cleanup_delay) {
+                    tracing::warn!(error = %e, "cannot delete an obsolete task directory");
+                }
+            }
+            let phase = if st.assigned && st.pending.is_empty() && st.manager.all_running() {
                 ThreadPhase::Running
             } else {
                 ThreadPhase::Rebalancing
@@ -535,40 +726,22 @@ impl ThreadState {
     /// not polling: while the thread's tasks hold `buffered.records.per.partition` × its
     /// partitions, it polls nothing and librdkafka's own prefetch queue (bounded by
     /// `queued.max.messages.kbytes`) fills and stops fetching. Pausing a partition is kept for
-    /// one case only, a partition past [`Self::partition_hard_cap`] (polling goes on while a
-    /// task waits for another partition under `max.task.idle.ms`), because librdkafka discards
-    /// a paused partition's prefetched records and fetches them again after `resume`: as the
-    /// main mechanism that cost 4–5× in throughput (docs/benchmarks.md).
+    /// one case only, a partition past the buffer by more than a poll's worth (polling goes on
+    /// while a task waits for another partition under `max.task.idle.ms`), because librdkafka
+    /// discards a paused partition's prefetched records and fetches them again after `resume`:
+    /// as the main mechanism that cost 4–5× in throughput (docs/benchmarks.md).
     fn poll_budget(&self) -> usize {
-        if self.tasks.values().any(|t| t.waiting) || !self.pending.is_empty() {
+        if self.manager.any_waiting() || !self.pending.is_empty() {
             return MAX_POLL_RECORDS;
         }
-        let queued: usize = self.tasks.values().map(|t| t.task.queued()).sum();
-        self.thread_buffer_cap()
-            .saturating_sub(queued)
+        self.manager
+            .buffer_cap()
+            .saturating_sub(self.manager.queued())
             .min(MAX_POLL_RECORDS)
     }
 
-    /// `buffered.records.per.partition` × the input partitions of this thread's tasks.
-    fn thread_buffer_cap(&self) -> usize {
-        let partitions: usize = self.routes.values().map(HashMap::len).sum();
-        self.setup
-            .buffered_per_partition
-            .saturating_mul(partitions.max(1))
-    }
-
-    /// A partition's queue beyond which it is paused (until it is back at
-    /// `buffered.records.per.partition`).
-    fn partition_hard_cap(&self) -> usize {
-        self.thread_buffer_cap().saturating_add(MAX_POLL_RECORDS)
-    }
-
     fn has_work(&self) -> bool {
-        !self.pending.is_empty()
-            || self.tasks.values().any(|t| match t.phase {
-                Phase::Restoring(_) => true,
-                Phase::Running => t.task.queued() > 0 && !t.waiting,
-            })
+        !self.pending.is_empty() || self.manager.has_work()
     }
 
     fn on_assign(&mut self, tpl: &TopicPartitionList) -> Result<()> {
@@ -594,21 +767,8 @@ impl ThreadState {
         // back to this instance restore only the changelog tail past their checkpoint.
         self.commit_and_close(consumer)?;
         self.pending.clear();
-        self.paused.clear();
         self.assigned = false;
         Ok(())
-    }
-
-    fn task_env(&self) -> TaskEnv<'_> {
-        TaskEnv {
-            application_id: &self.setup.application_id,
-            state_dir: &self.setup.state_dir,
-            collector: self.collector.clone(),
-            budget: self.budget.clone(),
-            backends: &self.backends,
-            config: self.setup.task_config,
-            wall_clock: now_ms(),
-        }
     }
 
     /// Creates the tasks of newly assigned partitions and starts restoring their stores.
@@ -625,267 +785,42 @@ impl ThreadState {
                 }
             }
         }
-        let mut to_pause = TopicPartitionList::new();
+        let mut input = KafkaInput(consumer);
         for (sub, p) in wanted {
-            let id = TaskId {
-                subtopology: self.setup.plan.subtopologies[sub].id,
-                partition: p,
-            };
-            if self.tasks.contains_key(&id) {
-                continue;
-            }
-            let mut task = StreamTask::new(self.setup.plan.clone(), sub, p, self.task_env())?;
-            let starts = task.restore_start_offsets()?;
-            if self.setup.exactly_once {
-                // Under exactly-once the local state may run ahead of the last committed
-                // transaction until the next clean close: without the file, a crash means a
-                // wipe and a restore of committed data only.
-                Checkpoint::delete(&task.task_dir().join(CHECKPOINT_FILE))?;
-            }
-            let mut restoring = HashMap::new();
-            let mut changelog_ends = BTreeMap::new();
-            let mut persistent = BTreeSet::new();
-            for (c, from) in starts {
-                if c.persistent {
-                    persistent.insert(c.topic.clone());
-                    changelog_ends.insert(c.topic.clone(), from);
-                }
-                restoring.insert(
-                    c.topic.clone(),
-                    Restoration {
-                        store: c.store.clone(),
-                        next: from,
-                        started: Instant::now(),
-                        restored: 0,
-                    },
-                );
-            }
-            for (qi, q) in task.queues().iter().enumerate() {
-                self.routes
-                    .entry(q.topic.to_string())
-                    .or_default()
-                    .insert(q.partition, (id, qi));
-            }
-            let phase = if restoring.is_empty() {
-                task.initialize()?;
-                Phase::Running
-            } else {
-                for q in task.queues() {
-                    to_pause.add_partition(&q.topic, q.partition);
-                    self.paused.insert((q.topic.to_string(), q.partition));
-                }
-                let listener = self.setup.shared.restore_listener();
-                for (topic, progress) in &restoring {
-                    let from = &progress.next;
-                    if let Some(l) = &listener {
-                        l.on_restore_start(topic, p, &progress.store, *from);
-                    }
-                    if !self.restorers.contains_key(topic) {
-                        let r: BaseConsumer =
-                            self.setup.restore.create().map_err(|e| {
-                                StreamsError::broker("create a restore consumer", e)
-                            })?;
-                        self.restorers.insert(topic.clone(), r);
-                    }
-                    let Some(restorer) = self.restorers.get(topic) else {
-                        continue;
-                    };
-                    let mut tpl = TopicPartitionList::new();
-                    tpl.add_partition_offset(topic, p, Offset::Offset(*from))
-                        .map_err(|e| {
-                            StreamsError::broker(format!("restore `{topic}` partition {p}"), e)
-                        })?;
-                    restorer.incremental_assign(&tpl).map_err(|e| {
-                        StreamsError::broker(format!("restore `{topic}` partition {p}"), e)
-                    })?;
-                }
-                tracing::info!(task = %id, stores = restoring.len(), "restoring state from changelogs");
-                Phase::Restoring(restoring)
-            };
-            self.tasks.insert(
-                id,
-                TaskEntry {
-                    task,
-                    phase,
-                    changelog_ends,
-                    persistent,
-                    published: TaskMetrics::default(),
-                    idle_since: None,
-                    waiting: false,
-                },
-            );
-        }
-        if to_pause.count() > 0 {
-            consumer
-                .pause(&to_pause)
-                .map_err(|e| StreamsError::broker("pause partitions of restoring tasks", e))?;
+            self.manager
+                .create_task(sub, p, now_ms(), &mut self.reader, &mut input)?;
         }
         Ok(())
     }
 
-    /// Reads a batch from each restoring changelog and applies it; tasks whose changelogs all
-    /// reached their end are initialized and resumed.
+    /// One restoration step: a batch from each restoring changelog (waiting a little when
+    /// there is nothing else to do).
     fn restore_step(&mut self, consumer: &Consumer_) -> Result<()> {
-        if !self
-            .tasks
-            .values()
-            .any(|t| matches!(t.phase, Phase::Restoring(_)))
-        {
-            return Ok(());
-        }
-        let busy = self
-            .tasks
-            .values()
-            .any(|t| matches!(t.phase, Phase::Running) && t.task.queued() > 0);
-        let topics: Vec<String> = self.restorers.keys().cloned().collect();
-        let mut finished: Vec<(TaskId, String)> = Vec::new();
-        for topic in topics {
-            let Some(restorer) = self.restorers.get(&topic) else {
-                continue;
-            };
-            // partition → records read this step
-            let mut batches: HashMap<i32, Vec<RestoredRecord>> = HashMap::new();
-            let mut eof: Vec<i32> = Vec::new();
-            for i in 0..RESTORE_BATCH {
-                let timeout = if i == 0 && !busy {
-                    Duration::from_millis(10)
-                } else {
-                    Duration::ZERO
-                };
-                match restorer.poll(timeout) {
-                    None => break,
-                    Some(Err(KafkaError::PartitionEOF(p))) => eof.push(p),
-                    Some(Err(e)) => {
-                        tracing::warn!(topic = %topic, error = %e, "restore consumer error (retrying)");
-                        break;
-                    }
-                    Some(Ok(m)) => {
-                        batches.entry(m.partition()).or_default().push((
-                            m.key().unwrap_or_default().to_vec(),
-                            m.payload().map(<[u8]>::to_vec),
-                            m.timestamp().to_millis().unwrap_or(0),
-                            m.offset(),
-                        ));
-                    }
-                }
-            }
-            for (p, batch) in batches {
-                let Some((id, entry)) = self.tasks.iter_mut().find(|(id, t)| {
-                    id.partition == p
-                        && matches!(&t.phase, Phase::Restoring(r) if r.contains_key(&topic))
-                }) else {
-                    continue;
-                };
-                let Phase::Restoring(r) = &mut entry.phase else {
-                    continue;
-                };
-                let Some(progress) = r.get_mut(&topic) else {
-                    continue;
-                };
-                let records: Vec<ChangelogRecord<'_>> = batch
-                    .iter()
-                    .map(|(k, v, ts, _)| ChangelogRecord {
-                        key: k,
-                        value: v.as_deref(),
-                        timestamp: *ts,
-                    })
-                    .collect();
-                entry.task.restore(&progress.store, &records)?;
-                progress.restored += records.len() as u64;
-                if let Some((_, _, _, last)) = batch.last() {
-                    progress.next = last + 1;
-                    if entry.persistent.contains(&topic) {
-                        entry.changelog_ends.insert(topic.clone(), last + 1);
-                    }
-                }
-                if let Some(l) = self.setup.shared.restore_listener() {
-                    l.on_batch_restored(
-                        &topic,
-                        p,
-                        &progress.store,
-                        progress.next,
-                        records.len() as u64,
-                    );
-                }
-                tracing::debug!(task = %id, store = %progress.store, records = batch.len(), "restored a batch");
-            }
-            for p in eof {
-                if let Some((id, _)) = self.tasks.iter().find(|(id, t)| {
-                    id.partition == p
-                        && matches!(&t.phase, Phase::Restoring(r) if r.contains_key(&topic))
-                }) {
-                    finished.push((*id, topic.clone()));
-                }
-            }
-        }
-        for (id, topic) in finished {
-            let Some(entry) = self.tasks.get_mut(&id) else {
-                continue;
-            };
-            let Phase::Restoring(r) = &mut entry.phase else {
-                continue;
-            };
-            if let Some(done) = r.remove(&topic) {
-                let duration = done.started.elapsed();
-                tracing::info!(
-                    task = %id,
-                    store = %done.store,
-                    changelog = %topic,
-                    end_offset = done.next,
-                    records = done.restored,
-                    duration_ms = duration.as_millis() as u64,
-                    "store restored"
-                );
-                if let Some(l) = self.setup.shared.restore_listener() {
-                    l.on_restore_end(&topic, id.partition, &done.store, done.restored, duration);
-                }
-                if let Some(restorer) = self.restorers.get(&topic) {
-                    let mut tpl = TopicPartitionList::new();
-                    tpl.add_partition(&topic, id.partition);
-                    restorer.incremental_unassign(&tpl).map_err(|e| {
-                        StreamsError::broker(format!("stop restoring `{topic}`"), e)
-                    })?;
-                }
-            }
-            if r.is_empty() {
-                entry.task.initialize()?;
-                entry.phase = Phase::Running;
-                let mut tpl = TopicPartitionList::new();
-                for q in entry.task.queues() {
-                    tpl.add_partition(&q.topic, q.partition);
-                    self.paused.remove(&(q.topic.to_string(), q.partition));
-                }
-                consumer
-                    .resume(&tpl)
-                    .map_err(|e| StreamsError::broker("resume partitions of a restored task", e))?;
-                tracing::info!(task = %id, elapsed_ms = self.started.elapsed().as_millis() as u64, "task running");
-            }
+        let wait = if self.manager.queued() > 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(10)
+        };
+        let was_restoring = !self.manager.all_running();
+        let restoring = self
+            .manager
+            .restore(&mut self.reader, &mut KafkaInput(consumer), wait)?;
+        if was_restoring && !restoring {
+            tracing::info!(
+                thread = self.setup.index,
+                elapsed_ms = self.started.elapsed().as_millis() as u64,
+                "every task restored"
+            );
         }
         Ok(())
     }
 
     fn enqueue(&mut self, consumer: &Consumer_, m: &BorrowedMessage<'_>) -> Result<()> {
-        let route = |st: &Self| {
-            st.routes
-                .get(m.topic())
-                .and_then(|parts| parts.get(&m.partition()))
-                .copied()
-        };
-        let mut found = route(self);
-        if found.is_none() && !self.pending.is_empty() {
+        if !self.pending.is_empty() && !self.manager.owns(m.topic(), m.partition()) {
             // The first records of a partition assigned in this very poll: create its task now
             // (the consumer's position has moved past them).
             self.create_pending_tasks(consumer)?;
-            found = route(self);
         }
-        let Some((id, qi)) = found else {
-            // A record for a partition whose task is gone (revoked): the new owner re-reads it
-            // from the committed offset.
-            return Ok(());
-        };
-        let Some(entry) = self.tasks.get_mut(&id) else {
-            return Ok(());
-        };
         let headers = match m.headers() {
             None => Headers::new(),
             Some(h) => {
@@ -896,8 +831,11 @@ impl ThreadState {
                 out
             }
         };
-        entry.task.enqueue(
-            qi,
+        // A record for a partition whose task is gone (revoked) is not taken: the new owner
+        // re-reads it from the committed offset.
+        self.manager.enqueue(
+            m.topic(),
+            m.partition(),
             RawRecord {
                 key: m.key(),
                 value: m.payload(),
@@ -905,258 +843,44 @@ impl ThreadState {
                 offset: m.offset(),
                 headers: &headers,
             },
+            &mut KafkaInput(consumer),
         )?;
-        if entry.task.queued_in(qi) >= self.partition_hard_cap() {
-            let key = (m.topic().to_string(), m.partition());
-            if self.paused.insert(key) {
-                let mut tpl = TopicPartitionList::new();
-                tpl.add_partition(m.topic(), m.partition());
-                // librdkafka drops what it fetched past the last delivered record and fetches
-                // from there again after `resume`: nothing is lost or delivered twice.
-                consumer.pause(&tpl).map_err(|e| {
-                    StreamsError::broker(
-                        format!("pause `{}` partition {}", m.topic(), m.partition()),
-                        e,
-                    )
-                })?;
-            }
-        }
         Ok(())
     }
 
-    fn process(&mut self, consumer: &Consumer_) -> Result<()> {
-        let mut resume = TopicPartitionList::new();
-        let max_idle = self.setup.max_task_idle;
-        for entry in self.tasks.values_mut() {
-            if !matches!(entry.phase, Phase::Running) {
-                continue;
-            }
-            entry.waiting = false;
-            if !max_idle.is_zero() && entry.task.queues().len() > 1 {
-                let n = entry.task.queues().len();
-                let empty = (0..n).any(|qi| entry.task.queued_in(qi) == 0);
-                if !empty {
-                    entry.idle_since = None;
-                } else if entry.task.queued() > 0 {
-                    // Some partitions have records, some none: wait for the others (up to
-                    // max.task.idle.ms) so that records are processed in timestamp order.
-                    let since = *entry.idle_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() < max_idle {
-                        entry.waiting = true;
-                        continue;
-                    }
-                }
-            }
-            for _ in 0..MAX_PROCESS_PER_TASK {
-                if !entry.task.process_one()? {
-                    break;
-                }
-            }
-            for (qi, q) in entry.task.queues().iter().enumerate() {
-                let key = (q.topic.to_string(), q.partition);
-                if self.paused.contains(&key)
-                    && entry.task.queued_in(qi) <= self.setup.buffered_per_partition
-                {
-                    self.paused.remove(&key);
-                    resume.add_partition(&q.topic, q.partition);
-                }
-            }
-        }
-        if resume.count() > 0 {
-            consumer
-                .resume(&resume)
-                .map_err(|e| StreamsError::broker("resume partitions", e))?;
-        }
-        Ok(())
-    }
-
-    fn punctuate_wall_clock(&mut self) -> Result<()> {
-        let now = now_ms();
-        for entry in self.tasks.values_mut() {
-            if matches!(entry.phase, Phase::Running) {
-                entry.task.advance_wall_clock(now)?;
-                entry.task.punctuate(PunctuationType::WallClockTime)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Commits, then (when the commit went through) writes checkpoints and closes every task;
-    /// a failed exactly-once commit has closed them dirty already.
-    fn commit_and_close(&mut self, consumer: &Consumer_) -> Result<()> {
-        if self.commit_all(consumer)? {
-            if self.setup.exactly_once {
-                self.write_checkpoints()?;
-            }
-            self.close_all()
-        } else {
-            Ok(())
-        }
-    }
-
-    /// The commit protocol. Flush caches and stores (changelog records sent), then
-    /// - at-least-once: wait until the producer has every record acknowledged, commit the input
-    ///   offsets, write checkpoints;
-    /// - exactly-once: add the input offsets to the open transaction and commit it (checkpoints
-    ///   are written on a clean close only).
-    ///
-    /// Returns false when an exactly-once transaction could not commit: it was aborted, the
-    /// tasks were closed dirty (their state is wiped and restored when they come back), and the
-    /// caller rejoins the group so that processing resumes from the committed offsets.
-    fn commit_all(&mut self, consumer: &Consumer_) -> Result<bool> {
-        for entry in self.tasks.values_mut() {
-            if matches!(entry.phase, Phase::Running) {
-                entry.task.commit()?;
-            }
-        }
-        let mut offsets = TopicPartitionList::new();
-        for entry in self.tasks.values() {
-            if !matches!(entry.phase, Phase::Running) {
-                continue;
-            }
-            for q in entry.task.queues() {
-                if q.consumed >= 0 {
-                    offsets
-                        .add_partition_offset(&q.topic, q.partition, Offset::Offset(q.consumed))
-                        .map_err(|e| StreamsError::broker("build the offsets to commit", e))?;
-                }
-            }
-        }
-        if self.setup.exactly_once {
-            return self.commit_transaction(consumer, &offsets);
-        }
-        self.producer.flush(FLUSH_TIMEOUT).map_err(|e| {
-            StreamsError::broker("flush the producer (wait for acknowledgements)", e)
-        })?;
-        if let Some(why) = self.take_delivery_failure()? {
-            return Err(StreamsError::broker("deliver records", why));
-        }
-        if offsets.count() > 0 {
-            match consumer.commit(&offsets, CommitMode::Sync) {
-                Ok(()) => self.last_offsets_commit = Instant::now(),
-                // A failed offset commit loses nothing (the records are processed again after a
-                // restart: at-least-once), so it is retried at the next commit; only a cluster
-                // that refuses commits for `task.timeout.ms` stops the thread.
-                Err(e) if self.last_offsets_commit.elapsed() < self.setup.task_timeout => {
-                    tracing::warn!(thread = self.setup.index, error = %e, "offset commit failed; retrying at the next commit");
-                }
-                Err(e) => {
-                    return Err(StreamsError::broker(
-                        format!(
-                            "commit the input offsets of {} partitions: every commit failed for \
-                             {:?}, more than `task.timeout.ms` ({:?})",
-                            offsets.count(),
-                            self.last_offsets_commit.elapsed(),
-                            self.setup.task_timeout
-                        ),
-                        e,
-                    ))
-                }
-            }
-        }
-        self.write_checkpoints()?;
+    /// Commits every task (see the task manager for the order). `false`: an exactly-once
+    /// transaction was aborted and the tasks closed dirty; the caller rejoins the group so that
+    /// processing resumes from the committed offsets.
+    fn commit(&mut self, consumer: &Consumer_) -> Result<bool> {
+        let mut sink = KafkaSink {
+            out: &mut self.output,
+            consumer,
+            setup: &self.setup,
+        };
+        let committed = self.manager.commit(&mut sink, &mut self.reader)?;
         self.last_commit = Instant::now();
-        Ok(true)
+        Ok(committed)
     }
 
-    fn take_delivery_failure(&self) -> Result<Option<String>> {
-        let ctx = self.producer.context();
-        let mut st = ctx
-            .state
-            .lock()
-            .map_err(|_| StreamsError::Internal("delivery state poisoned".into()))?;
-        Ok(st.failed.take())
-    }
-
-    /// Exactly-once: the input offsets join the open transaction, which then commits.
-    fn commit_transaction(
-        &mut self,
-        consumer: &Consumer_,
-        offsets: &TopicPartitionList,
-    ) -> Result<bool> {
-        if let Some(why) = self.take_delivery_failure()? {
-            // librdkafka has made the transaction abortable already; the commit below fails.
-            tracing::warn!(thread = self.setup.index, error = %why, "a record of this transaction was not delivered");
-        }
-        let group = if offsets.count() > 0 {
-            Some(consumer.group_metadata().ok_or_else(|| {
-                StreamsError::broker(
-                    "commit a transaction",
-                    "the consumer has no group metadata (not a group member)",
-                )
-            })?)
-        } else {
-            None
+    /// Commits, then closes every task (checkpoints written).
+    fn commit_and_close(&mut self, consumer: &Consumer_) -> Result<()> {
+        let mut sink = KafkaSink {
+            out: &mut self.output,
+            consumer,
+            setup: &self.setup,
         };
-        let mut attempt = 0;
-        let result = loop {
-            let r = match &group {
-                Some(g) => self
-                    .producer
-                    .send_offsets_to_transaction(offsets, g, TXN_TIMEOUT)
-                    .and_then(|()| self.producer.commit_transaction(TXN_TIMEOUT)),
-                None => self.producer.commit_transaction(TXN_TIMEOUT),
-            };
-            match r {
-                Err(KafkaError::Transaction(e)) if e.is_retriable() && attempt < 5 => {
-                    attempt += 1;
-                    tracing::warn!(thread = self.setup.index, error = %e, attempt, "transaction commit failed; retrying");
-                }
-                other => break other,
-            }
-        };
-        match result {
-            Ok(()) => {
-                self.producer
-                    .begin_transaction()
-                    .map_err(|e| StreamsError::broker("begin a transaction", e))?;
-                self.note_acked_changelog_offsets()?;
-                self.last_offsets_commit = Instant::now();
-                self.last_commit = Instant::now();
-                Ok(true)
-            }
-            Err(e) => {
-                let fatal = matches!(&e, KafkaError::Transaction(t) if t.is_fatal());
-                tracing::warn!(
-                    thread = self.setup.index,
-                    error = %e,
-                    fatal,
-                    "the transaction could not commit: aborting it, closing the tasks dirty (their state is restored from the changelogs) and rejoining the group"
-                );
-                self.close_dirty_all();
-                let aborted = !fatal
-                    && match self.producer.abort_transaction(TXN_TIMEOUT) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            tracing::warn!(thread = self.setup.index, error = %e, "abort failed; replacing the producer");
-                            false
-                        }
-                    };
-                if aborted {
-                    self.producer
-                        .begin_transaction()
-                        .map_err(|e| StreamsError::broker("begin a transaction", e))?;
-                } else {
-                    // Fenced or otherwise fatal: a new producer (same transactional.id) fences
-                    // whatever is left of the old one.
-                    let producer = create_producer(&self.setup)?;
-                    *self.collector.borrow_mut() = Box::new(ProducerCollector {
-                        producer: producer.clone(),
-                        partitions: self.setup.partition_counts.clone(),
-                    });
-                    self.producer = producer;
-                }
-                self.last_commit = Instant::now();
-                Ok(false)
-            }
-        }
+        self.manager.commit_and_close(&mut sink, &mut self.reader)?;
+        self.setup
+            .shared
+            .add_metrics(&self.manager.take_metrics_delta());
+        self.last_commit = Instant::now();
+        Ok(())
     }
 
     /// Leaves and rejoins the group: the new assignment restarts every partition at its
     /// committed offset.
     fn rejoin(&mut self, consumer: &Consumer_) -> Result<()> {
         self.pending.clear();
-        self.paused.clear();
         self.assigned = false;
         consumer.unsubscribe();
         let topics: Vec<&str> = self
@@ -1168,92 +892,6 @@ impl ThreadState {
         consumer
             .subscribe(&topics)
             .map_err(|e| StreamsError::broker(format!("subscribe to {topics:?} again"), e))
-    }
-
-    /// Moves each running task's changelog end offsets past what the producer has acknowledged.
-    fn note_acked_changelog_offsets(&mut self) -> Result<()> {
-        let acked = {
-            let ctx = self.producer.context();
-            let st = ctx
-                .state
-                .lock()
-                .map_err(|_| StreamsError::Internal("delivery state poisoned".into()))?;
-            st.acked.clone()
-        };
-        for (id, entry) in self.tasks.iter_mut() {
-            if !matches!(entry.phase, Phase::Running) {
-                continue;
-            }
-            for topic in entry.persistent.iter() {
-                if let Some(off) = acked.get(topic).and_then(|p| p.get(&id.partition)) {
-                    let end = entry.changelog_ends.entry(topic.clone()).or_insert(0);
-                    *end = (*end).max(off + 1);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes each running task's checkpoint: its persistent changelogs' end offsets.
-    fn write_checkpoints(&mut self) -> Result<()> {
-        self.note_acked_changelog_offsets()?;
-        for (id, entry) in self.tasks.iter_mut() {
-            if !matches!(entry.phase, Phase::Running) || entry.persistent.is_empty() {
-                continue;
-            }
-            let checkpoint = Checkpoint {
-                offsets: entry
-                    .changelog_ends
-                    .iter()
-                    .map(|(t, o)| ((t.clone(), id.partition), *o))
-                    .collect(),
-            };
-            std::fs::create_dir_all(entry.task.task_dir()).map_err(|e| StreamsError::StateIo {
-                action: "create the task directory".into(),
-                path: entry.task.task_dir().to_path_buf(),
-                source: e,
-            })?;
-            checkpoint.write(&entry.task.task_dir().join(CHECKPOINT_FILE))?;
-        }
-        Ok(())
-    }
-
-    /// Closes every task without committing: cached and uncommitted writes are dropped, stores
-    /// emptied (they have no checkpoint, so they restore from their changelogs when they come
-    /// back).
-    fn close_dirty_all(&mut self) {
-        for (id, mut entry) in std::mem::take(&mut self.tasks) {
-            if let Err(e) = entry.task.close_dirty() {
-                tracing::warn!(task = %id, error = %e, "closing a task dirty failed");
-            }
-        }
-        self.routes.clear();
-        self.unassign_restorers();
-    }
-
-    fn close_all(&mut self) -> Result<()> {
-        let mut first = None;
-        for (_, mut entry) in std::mem::take(&mut self.tasks) {
-            entry.publish_metrics(&self.setup.shared);
-            if let Err(e) = entry.task.close() {
-                first.get_or_insert(e);
-            }
-        }
-        self.routes.clear();
-        self.unassign_restorers();
-        first.map_or(Ok(()), Err)
-    }
-
-    fn unassign_restorers(&self) {
-        for (topic, restorer) in &self.restorers {
-            if let Ok(tpl) = restorer.assignment() {
-                if tpl.count() > 0 {
-                    if let Err(e) = restorer.incremental_unassign(&tpl) {
-                        tracing::warn!(topic = %topic, error = %e, "cannot unassign a restore consumer");
-                    }
-                }
-            }
-        }
     }
 }
 

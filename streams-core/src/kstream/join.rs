@@ -213,25 +213,36 @@ impl TimeTracker {
     }
 }
 
-/// The trackers of one join, by task; both sides' processors of a task get the same one.
+/// The trackers of one join, by task instance; both sides' processors of a task get the same
+/// one. Keyed by the task's incarnation too: a task created again after a dirty close (whose
+/// processors were never closed) or by a replaced thread starts with a fresh tracker, not with
+/// the stream time its predecessor reached, which would drop the replayed records as late.
 #[derive(Clone, Default)]
-struct Trackers(Arc<Mutex<HashMap<TaskId, Arc<TimeTracker>>>>);
+struct Trackers(Arc<Mutex<HashMap<TaskId, Incarnation>>>);
+
+/// A task instance's incarnation and its tracker.
+type Incarnation = (u64, Arc<TimeTracker>);
 
 impl Trackers {
-    fn get(&self, task: TaskId) -> Result<Arc<TimeTracker>> {
+    fn get(&self, task: TaskId, incarnation: u64) -> Result<Arc<TimeTracker>> {
         let mut map = self.0.lock().map_err(|_| {
             StreamsError::Internal(format!(
                 "the join time trackers of task {task} are poisoned"
             ))
         })?;
-        Ok(map
-            .entry(task)
-            .or_insert_with(|| Arc::new(TimeTracker::new()))
-            .clone())
+        match map.get(&task) {
+            Some((i, t)) if *i == incarnation => Ok(t.clone()),
+            // None, or an earlier instance's, left behind without a close.
+            _ => {
+                let t = Arc::new(TimeTracker::new());
+                map.insert(task, (incarnation, t.clone()));
+                Ok(t)
+            }
+        }
     }
     fn release(&self, task: TaskId, tracker: &Option<Arc<TimeTracker>>) {
         if let (Ok(mut map), Some(t)) = (self.0.lock(), tracker) {
-            if map.get(&task).is_some_and(|m| Arc::ptr_eq(m, t)) {
+            if map.get(&task).is_some_and(|(_, m)| Arc::ptr_eq(m, t)) {
                 map.remove(&task);
             }
         }
@@ -284,7 +295,7 @@ struct JoinWindowed<K, V> {
 impl<K: Data, V: Data> Processor<K, V> for JoinWindowed<K, V> {
     fn init(&mut self, ctx: &mut ProcessorContext<'_, K, V>) -> Result<()> {
         self.store = Some(ctx.get_state_store(&self.store_name)?);
-        self.tracker = Some(self.trackers.get(ctx.task_id())?);
+        self.tracker = Some(self.trackers.get(ctx.task_id(), ctx.task_incarnation())?);
         Ok(())
     }
     fn process(&mut self, r: Record<K, V>, ctx: &mut ProcessorContext<'_, K, V>) -> Result<()> {
@@ -447,7 +458,7 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> Processor<K, S::Thi
         if let Some(name) = &self.outer_store_name {
             self.outer_store = Some(ctx.get_state_store(name)?);
         }
-        self.tracker = Some(self.trackers.get(ctx.task_id())?);
+        self.tracker = Some(self.trackers.get(ctx.task_id(), ctx.task_incarnation())?);
         Ok(())
     }
 

@@ -6,6 +6,7 @@ mod topology;
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Result, StreamsError};
@@ -29,6 +30,68 @@ pub struct TaskId {
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}_{}", self.subtopology, self.partition)
+    }
+}
+
+/// Notified as state stores are restored from their changelogs (Kafka Streams'
+/// `StateRestoreListener`). Called on the stream thread that restores, so keep it quick.
+pub trait StateRestoreListener: Send + Sync {
+    /// Restoration of `store` from `changelog` partition `partition` starts at `start_offset`.
+    fn on_restore_start(
+        &self,
+        _changelog: &str,
+        _partition: i32,
+        _store: &str,
+        _start_offset: i64,
+    ) {
+    }
+    /// A batch of `records` was applied; the next offset to read is `next_offset`.
+    fn on_batch_restored(
+        &self,
+        _changelog: &str,
+        _partition: i32,
+        _store: &str,
+        _next_offset: i64,
+        _records: u64,
+    ) {
+    }
+    /// The store caught up with the end of its changelog partition: `total` records applied in
+    /// `duration`.
+    fn on_restore_end(
+        &self,
+        _changelog: &str,
+        _partition: i32,
+        _store: &str,
+        _total: u64,
+        _duration: Duration,
+    ) {
+    }
+}
+
+/// A shared listener listens: keep an `Arc` to read what it gathered.
+impl<T: StateRestoreListener + ?Sized> StateRestoreListener for Arc<T> {
+    fn on_restore_start(&self, changelog: &str, partition: i32, store: &str, start_offset: i64) {
+        (**self).on_restore_start(changelog, partition, store, start_offset)
+    }
+    fn on_batch_restored(
+        &self,
+        changelog: &str,
+        partition: i32,
+        store: &str,
+        next_offset: i64,
+        records: u64,
+    ) {
+        (**self).on_batch_restored(changelog, partition, store, next_offset, records)
+    }
+    fn on_restore_end(
+        &self,
+        changelog: &str,
+        partition: i32,
+        store: &str,
+        total: u64,
+        duration: Duration,
+    ) {
+        (**self).on_restore_end(changelog, partition, store, total, duration)
     }
 }
 
@@ -155,6 +218,11 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
     /// The task this processor instance belongs to.
     pub fn task_id(&self) -> TaskId {
         self.raw.task.id
+    }
+
+    /// The instance of the task (see `TaskState::incarnation`).
+    pub(crate) fn task_incarnation(&self) -> u64 {
+        self.raw.task.incarnation
     }
 
     /// `application.id` of the running application.

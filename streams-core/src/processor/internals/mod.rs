@@ -1,6 +1,7 @@
 //! Engine internals: node instances, tasks, sources, sinks, punctuation. Not public API.
 
 pub(crate) mod collector;
+pub(crate) mod dead_letter;
 pub(crate) mod node;
 pub(crate) mod partitioner;
 pub(crate) mod plan;
@@ -8,3 +9,5 @@ pub(crate) mod punctuation;
 pub(crate) mod sink;
 pub(crate) mod source;
 pub(crate) mod task;
+pub(crate) mod task_dirs;
+pub(crate) mod task_manager;

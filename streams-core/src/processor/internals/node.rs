@@ -12,12 +12,13 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::config::TaskConfig;
 use crate::error::{RecordLocation, Result, StreamsError};
 use crate::processor::internals::plan::SubtopologyPlan;
 use crate::processor::internals::punctuation::PunctuationQueue;
 use crate::processor::internals::source::SourceInstance;
 use crate::processor::{Cancellable, Processor, ProcessorContext, TaskId};
-use crate::record::{Record, RecordMetadata};
+use crate::record::{RawCopy, Record, RecordMetadata};
 use crate::state::{SharedCollector, StateStore};
 
 /// Counters of one task.
@@ -30,11 +31,19 @@ pub struct TaskMetrics {
     pub dropped_records: u64,
     /// Punctuator calls.
     pub punctuations: u64,
+    /// Restorations that started over from the beginning of a changelog because the offset to
+    /// resume from was out of the changelog's range (it was truncated or recreated): the
+    /// store was wiped first.
+    pub restore_restarts: u64,
 }
 
 /// Everything of a task except its nodes.
 pub(crate) struct TaskState {
     pub id: TaskId,
+    /// Unique per task instance in this process: a task created again (after a dirty close,
+    /// or by a replaced thread) is a new incarnation, so per-task state kept outside the task
+    /// (the join's time trackers) is not taken over from the old one.
+    pub incarnation: u64,
     pub application_id: Arc<str>,
     pub current: Option<RecordMetadata>,
     pub stream_time: i64,
@@ -46,6 +55,11 @@ pub(crate) struct TaskState {
     /// stamp plain `put`s with it.
     pub clock: Rc<Cell<i64>>,
     pub metrics: TaskMetrics,
+    pub config: TaskConfig,
+    /// The node being called (the innermost one when user code panics).
+    pub current_node: usize,
+    /// The serialized input record being processed, kept when a dead-letter queue is set.
+    pub source_raw: Option<RawCopy>,
 }
 
 impl TaskState {
@@ -81,7 +95,9 @@ impl RawCtx<'_> {
                 self.plan.names[child]
             ))
         })?;
-        node.process(
+        // Restored on return only: after a panic it names the node that panicked.
+        let parent = std::mem::replace(&mut self.task.current_node, child);
+        let result = node.process(
             &mut slot,
             RawCtx {
                 nodes: self.nodes,
@@ -89,7 +105,9 @@ impl RawCtx<'_> {
                 task: &mut *self.task,
                 node: child,
             },
-        )
+        );
+        self.task.current_node = parent;
+        result
     }
 
     pub(crate) fn name(&self) -> &str {

@@ -3,8 +3,10 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use crate::config::ExceptionHandler;
 use crate::error::{RecordPart, Result, StreamsError};
 use crate::processor::internals::collector::OutRecord;
+use crate::processor::internals::dead_letter::dead_letter;
 use crate::processor::internals::node::{take_input, NodeInstance, RawCtx};
 use crate::processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
 use crate::processor::internals::plan::TopicName;
@@ -109,13 +111,31 @@ impl<K: 'static, V: 'static> NodeInstance for SinkNode<K, V> {
         } else {
             None
         };
-        collector.send(OutRecord {
+        let sent = collector.send(OutRecord {
             topic,
             partition,
             key: has_key.then_some(self.key_buf.as_slice()),
             value: has_value.then_some(self.value_buf.as_slice()),
             timestamp: record.timestamp,
             headers: &record.headers,
-        })
+        });
+        drop(collector);
+        let internal = matches!(self.topic, SinkTopic::Named(TopicName::Internal(_)));
+        match sent {
+            // A repartition record skipped would be input lost: never.
+            Err(error @ StreamsError::Production { .. })
+                if !internal && ctx.task.config.production == ExceptionHandler::LogAndContinue =>
+            {
+                tracing::warn!(node = ctx.name(), error = %error, "skipping a record the producer rejected (default.production.exception.handler: LogAndContinue)");
+                ctx.task.metrics.dropped_records += 1;
+                match (&ctx.task.source_raw, ctx.task.location()) {
+                    (Some(raw), Some(location)) => {
+                        dead_letter(ctx.task, raw, &error, Some(ctx.name()), &location)
+                    }
+                    _ => Ok(()),
+                }
+            }
+            other => other,
+        }
     }
 }

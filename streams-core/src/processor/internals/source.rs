@@ -11,22 +11,18 @@ use crate::config::DeserializationHandler;
 use crate::error::{RecordLocation, RecordPart, Result, SerdeError, StreamsError};
 use crate::processor::internals::node::{NodeInstance, RawCtx};
 use crate::processor::ProcessorContext;
-use crate::record::{RawRecord, Record};
+use crate::record::{RawCopy, RawRecord, Record};
 use crate::serdes::{deserialize_opt, Serde};
 use crate::timestamp::{InvalidTimestampPolicy, TimestampExtractor};
 
-/// Why a record was dropped on arrival.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DropReason {
-    Undecodable,
-    InvalidTimestamp,
-}
-
 /// Outcome of enqueuing one record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Enqueued {
     Queued,
-    Dropped(DropReason),
+    /// Dropped by policy: an invalid timestamp, or a null key the key type cannot hold.
+    Dropped,
+    /// Undecodable, skipped by `LogAndContinue`: the error, for the dead-letter queue.
+    Skipped(StreamsError),
 }
 
 /// What a source needs to know about the queue a record arrives on.
@@ -35,6 +31,8 @@ pub(crate) struct QueueEnv<'a> {
     pub partition: i32,
     pub handler: DeserializationHandler,
     pub default_policy: InvalidTimestampPolicy,
+    /// Keep a copy of each record's bytes (for the dead-letter queue).
+    pub keep_raw: bool,
 }
 
 impl QueueEnv<'_> {
@@ -57,7 +55,8 @@ pub(crate) trait SourceInstance {
 }
 
 struct Slot<K, V> {
-    queue: VecDeque<(Record<K, V>, i64)>,
+    /// Record, offset, and the bytes it was read from when kept.
+    queue: VecDeque<(Record<K, V>, i64, Option<RawCopy>)>,
     partition_time: i64,
 }
 
@@ -67,6 +66,8 @@ pub(crate) struct SourceNode<K, V> {
     extractor: Arc<dyn TimestampExtractor<K, V>>,
     policy: Option<InvalidTimestampPolicy>,
     slots: Vec<Slot<K, V>>,
+    /// A null-key drop was logged at WARN (later ones go to DEBUG; all are counted).
+    warned_null_key: bool,
 }
 
 impl<K, V> SourceNode<K, V> {
@@ -88,6 +89,7 @@ impl<K, V> SourceNode<K, V> {
                     partition_time: -1,
                 })
                 .collect(),
+            warned_null_key: false,
         }
     }
 
@@ -106,14 +108,38 @@ impl<K, V> SourceNode<K, V> {
             DeserializationHandler::LogAndFail => Err(err),
             DeserializationHandler::LogAndContinue => {
                 tracing::warn!(error = %err, "skipping undecodable record (LogAndContinue)");
-                Ok(Err(Enqueued::Dropped(DropReason::Undecodable)))
+                Ok(Err(Enqueued::Skipped(err)))
             }
         }
     }
 }
 
 impl<K: Clone + 'static, V: Clone + 'static> SourceInstance for SourceNode<K, V> {
+    /// A record without a key, read with a key serde that has no null (`StringSerde`, ...), is
+    /// dropped and counted, whatever the deserialization handler: Kafka Streams passes a null
+    /// key on and drops the record at the first aggregation, join or table, with the same
+    /// metric; a Rust key type that cannot be null leaves nothing to pass on. Keyless input
+    /// meant to be keyed downstream is read with `Nullable(..)` or `UnitSerde` keys.
     fn enqueue(&mut self, slot: usize, raw: RawRecord<'_>, env: &QueueEnv<'_>) -> Result<Enqueued> {
+        if raw.key.is_none() && self.key_serde.deserialize_null().is_err() {
+            if !std::mem::replace(&mut self.warned_null_key, true) {
+                tracing::warn!(
+                    topic = env.topic,
+                    partition = env.partition,
+                    offset = raw.offset,
+                    key_serde = %self.key_serde.name(),
+                    "dropping a record with a null key: the key serde has no null (read the key with Nullable(..) or UnitSerde to process keyless records); later drops are logged at DEBUG and all are counted in the dropped-records metric"
+                );
+            } else {
+                tracing::debug!(
+                    topic = env.topic,
+                    partition = env.partition,
+                    offset = raw.offset,
+                    "dropping a record with a null key"
+                );
+            }
+            return Ok(Enqueued::Dropped);
+        }
         let key = match deserialize_opt(&*self.key_serde, raw.key) {
             Ok(k) => k,
             Err(e) => match Self::undecodable(env, raw.offset, RecordPart::Key, e)? {
@@ -155,7 +181,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SourceInstance for SourceNode<K, V>
                         timestamp,
                         "dropping record with invalid timestamp"
                     );
-                    return Ok(Enqueued::Dropped(DropReason::InvalidTimestamp));
+                    return Ok(Enqueued::Dropped);
                 }
             }
         }
@@ -168,6 +194,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SourceInstance for SourceNode<K, V>
                 headers: raw.headers.clone(),
             },
             raw.offset,
+            env.keep_raw.then(|| RawCopy::of(&raw)),
         ));
         Ok(Enqueued::Queued)
     }
@@ -177,7 +204,7 @@ impl<K: Clone + 'static, V: Clone + 'static> SourceInstance for SourceNode<K, V>
             .get(slot)?
             .queue
             .front()
-            .map(|(r, offset)| (r.timestamp, *offset))
+            .map(|(r, offset, _)| (r.timestamp, *offset))
     }
 
     fn queued(&self, slot: usize) -> usize {
@@ -185,9 +212,12 @@ impl<K: Clone + 'static, V: Clone + 'static> SourceInstance for SourceNode<K, V>
     }
 
     fn process_head(&mut self, slot: usize, ctx: RawCtx<'_>) -> Result<()> {
-        let Some((record, _)) = self.slots.get_mut(slot).and_then(|s| s.queue.pop_front()) else {
+        let Some((record, _, raw)) = self.slots.get_mut(slot).and_then(|s| s.queue.pop_front())
+        else {
             return Ok(());
         };
+        ctx.task.source_raw = raw;
+        ctx.task.current_node = ctx.node;
         ProcessorContext::<K, V>::new(ctx).forward(record)
     }
 }

@@ -8,27 +8,23 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::config::DeserializationHandler;
-use crate::error::{Result, StreamsError};
+use crate::config::ExceptionHandler;
+use crate::error::{panic_message, RecordLocation, Result, StreamsError, UserPanic};
+use crate::processor::internals::dead_letter::dead_letter;
 use crate::processor::internals::node::{NodeInstance, RawCtx, TaskMetrics, TaskState};
 use crate::processor::internals::plan::TopologyPlan;
 use crate::processor::internals::punctuation::PunctuationQueue;
 use crate::processor::internals::source::{Enqueued, QueueEnv};
+use crate::processor::internals::task_dirs::TaskDirGuard;
 use crate::processor::{PunctuationType, TaskId};
-use crate::record::{RawRecord, RecordMetadata};
+use crate::record::{RawCopy, RawRecord, RecordMetadata};
 use crate::state::internals::checkpoint::Checkpoint;
 use crate::state::internals::Backends;
 use crate::state::{
     changelog_topic, CacheBudget, ChangelogRecord, SharedCollector, StateStore, StoreContext,
 };
-use crate::timestamp::InvalidTimestampPolicy;
 
-/// Settings a task takes from the application config.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct TaskConfig {
-    pub handler: DeserializationHandler,
-    pub timestamp_policy: InvalidTimestampPolicy,
-}
+pub(crate) use crate::config::TaskConfig;
 
 /// What a task gets from the thread (or test driver) that runs it.
 pub(crate) struct TaskEnv<'a> {
@@ -41,6 +37,9 @@ pub(crate) struct TaskEnv<'a> {
     pub config: TaskConfig,
     pub wall_clock: i64,
 }
+
+/// Task instances created in this process (see `TaskState::incarnation`).
+static INCARNATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The file in a task's directory that holds its stores' changelog offsets.
 pub(crate) const CHECKPOINT_FILE: &str = ".checkpoint";
@@ -69,10 +68,11 @@ pub(crate) struct StreamTask {
     nodes: Vec<RefCell<Box<dyn NodeInstance>>>,
     queues: Vec<PartitionQueue>,
     state: TaskState,
-    config: TaskConfig,
     closed: bool,
     initialized: bool,
     task_dir: PathBuf,
+    /// The directory is in use while the task lives (the obsolete-directory cleaner skips it).
+    _dir_guard: TaskDirGuard,
     changelogs: Vec<ChangelogInfo>,
     /// Persistent stores whose local directory was there before this task opened them (the
     /// others start empty, whatever the checkpoint says).
@@ -109,6 +109,7 @@ impl StreamTask {
             })
             .collect();
         let task_dir = env.state_dir.join(id.to_string());
+        let dir_guard = TaskDirGuard::new(&task_dir);
         let clock = Rc::new(Cell::new(-1));
         let store_ctx = StoreContext {
             application_id: env.application_id,
@@ -144,6 +145,7 @@ impl StreamTask {
             queues,
             state: TaskState {
                 id,
+                incarnation: INCARNATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 application_id: Arc::from(env.application_id),
                 current: None,
                 stream_time: -1,
@@ -153,11 +155,14 @@ impl StreamTask {
                 collector: env.collector,
                 clock,
                 metrics: TaskMetrics::default(),
+                config: env.config,
+                current_node: 0,
+                source_raw: None,
             },
-            config: env.config,
             closed: false,
             initialized: false,
             task_dir,
+            _dir_guard: dir_guard,
             changelogs,
             reopened,
             plan,
@@ -217,9 +222,47 @@ impl StreamTask {
         Ok(starts)
     }
 
-    /// The task's logged stores and their changelog topics (partition = the task's).
-    pub(crate) fn changelogs(&self) -> &[ChangelogInfo] {
-        &self.changelogs
+    /// Starts a store's restoration over: the store is wiped and its entry dropped from the
+    /// checkpoint together (an entry must describe what its store holds), and the task's
+    /// `restore_restarts` counter goes up. For a changelog offset that is out of range.
+    pub(crate) fn restart_restoration(&mut self, store: &str) -> Result<()> {
+        let info = self
+            .changelogs
+            .iter()
+            .find(|c| c.store == store)
+            .cloned()
+            .ok_or_else(|| {
+                StreamsError::Internal(format!(
+                    "task {} has no logged store `{store}`",
+                    self.state.id
+                ))
+            })?;
+        let path = self.task_dir.join(CHECKPOINT_FILE);
+        let checkpoint = match Checkpoint::read(&path) {
+            Ok(cp) => cp,
+            // Unreadable: it describes nothing; the whole file goes.
+            Err(StreamsError::CorruptCheckpoint { .. }) => {
+                Checkpoint::delete(&path)?;
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(mut cp) = checkpoint {
+            if cp
+                .offsets
+                .remove(&(info.topic, self.state.id.partition))
+                .is_some()
+            {
+                if cp.offsets.is_empty() {
+                    Checkpoint::delete(&path)?;
+                } else {
+                    cp.write(&path)?;
+                }
+            }
+        }
+        self.wipe(store)?;
+        self.state.metrics.restore_restarts += 1;
+        Ok(())
     }
 
     /// The task's state directory.
@@ -321,15 +364,28 @@ impl StreamTask {
             &QueueEnv {
                 topic: &q.topic,
                 partition: q.partition,
-                handler: self.config.handler,
-                default_policy: self.config.timestamp_policy,
+                handler: self.state.config.handler,
+                default_policy: self.state.config.timestamp_policy,
+                keep_raw: self.state.config.dead_letter_queue.is_some(),
             },
         )?;
-        if let Enqueued::Dropped(_) = outcome {
-            self.state.metrics.dropped_records += 1;
-            if source.queued(q.slot) == 0 {
-                q.consumed = q.consumed.max(raw.offset + 1);
-            }
+        let skipped = match outcome {
+            Enqueued::Queued => return Ok(()),
+            Enqueued::Dropped => None,
+            Enqueued::Skipped(error) => Some(error),
+        };
+        self.state.metrics.dropped_records += 1;
+        if source.queued(q.slot) == 0 {
+            q.consumed = q.consumed.max(raw.offset + 1);
+        }
+        drop(node);
+        if let Some(error) = skipped {
+            let location = RecordLocation {
+                topic: q.topic.to_string(),
+                partition: q.partition,
+                offset: raw.offset,
+            };
+            dead_letter(&self.state, &RawCopy::of(&raw), &error, None, &location)?;
         }
         Ok(())
     }
@@ -391,28 +447,70 @@ impl StreamTask {
                 })
             }
         }
-        {
+        let continue_on_error = self.state.config.processing == ExceptionHandler::LogAndContinue;
+        let outcome = {
             let mut node = self.nodes[q.node]
                 .try_borrow_mut()
                 .map_err(|_| StreamsError::Internal("source busy".into()))?;
             let source = node
                 .as_source()
                 .ok_or_else(|| StreamsError::Internal("queue bound to a non-source node".into()))?;
-            source.process_head(
-                q.slot,
-                RawCtx {
-                    nodes: &self.nodes,
-                    plan: sp,
-                    task: &mut self.state,
-                    node: q.node,
-                },
-            )?;
+            let mut run = || {
+                source.process_head(
+                    q.slot,
+                    RawCtx {
+                        nodes: &self.nodes,
+                        plan: sp,
+                        task: &mut self.state,
+                        node: q.node,
+                    },
+                )
+            };
+            if continue_on_error {
+                // Caught here only when the handler continues; otherwise the stream thread
+                // catches it and the uncaught-error policy decides.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(
+                    |payload| {
+                        let node = sp.names.get(self.state.current_node).cloned();
+                        Err(StreamsError::Processor {
+                            node: node.unwrap_or_default(),
+                            location: self.state.location(),
+                            source: Box::new(UserPanic(panic_message(&*payload))),
+                        })
+                    },
+                )
+            } else {
+                run()
+            }
+        };
+        let raw = self.state.source_raw.take();
+        match outcome {
+            Ok(()) => {}
+            Err(error @ StreamsError::Processor { .. }) if continue_on_error => {
+                self.skip_failed_record(error, raw)?;
+            }
+            Err(e) => return Err(e),
         }
+        let q = &mut self.queues[qi];
         q.consumed = q.consumed.max(offset + 1);
         self.state.metrics.processed += 1;
         self.state.current = None;
         self.punctuate(PunctuationType::StreamTime)?;
         Ok(true)
+    }
+
+    /// A record whose processing failed, skipped by `processing.exception.handler`: logged,
+    /// counted as dropped, and sent to the dead-letter queue if there is one.
+    fn skip_failed_record(&mut self, error: StreamsError, raw: Option<RawCopy>) -> Result<()> {
+        let StreamsError::Processor { node, location, .. } = &error else {
+            return Err(error);
+        };
+        tracing::warn!(task = %self.state.id, error = %error, "skipping a record whose processing failed (processing.exception.handler: LogAndContinue)");
+        self.state.metrics.dropped_records += 1;
+        if let (Some(raw), Some(location)) = (raw, location) {
+            dead_letter(&self.state, &raw, &error, Some(node), location)?;
+        }
+        Ok(())
     }
 
     /// Fires the punctuators of `kind` that are due. Stream time must be known (a record was
