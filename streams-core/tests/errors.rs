@@ -558,3 +558,54 @@ fn handler_settings_are_checked() {
         .validate()
         .is_err());
 }
+
+// Under `processing.exception.handler=LogAndContinue` a punctuator that fails (here: panics)
+// is logged and the task goes on, as Kafka's processing handler does for punctuations.
+#[test]
+fn the_processing_handler_goes_on_past_a_failing_punctuator() {
+    struct Ticking;
+    impl Processor<String, String, String, String> for Ticking {
+        fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<()> {
+            ctx.schedule(
+                std::time::Duration::from_secs(1),
+                PunctuationType::WallClockTime,
+            )?;
+            Ok(())
+        }
+        fn process(
+            &mut self,
+            r: Record<String, String>,
+            c: &mut ProcessorContext<'_, String, String>,
+        ) -> Result<()> {
+            c.forward(r)
+        }
+        fn punctuate(
+            &mut self,
+            _id: Cancellable,
+            _ts: i64,
+            _c: &mut ProcessorContext<'_, String, String>,
+        ) -> Result<()> {
+            panic!("the clock broke");
+        }
+    }
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("in", Consumed::with(StringSerde, StringSerde))
+        .process(|| Ticking, &[])
+        .to("out", Produced::with(StringSerde, StringSerde));
+    let driver = TopologyTestDriver::new(
+        builder.build().unwrap(),
+        StreamsConfig::new("errors").with("processing.exception.handler", "LogAndContinue"),
+    )
+    .unwrap();
+    driver
+        .advance_wall_clock_time(std::time::Duration::from_secs(3))
+        .unwrap();
+    driver
+        .input_topic("in", StringSerde, StringSerde)
+        .pipe_input(s("k"), s("v"))
+        .unwrap();
+    let out = driver.output_topic("out", StringSerde, StringSerde);
+    assert_eq!(out.read_values_to_list().unwrap(), vec![s("v")]);
+    assert_eq!(driver.metrics().punctuations, 1);
+}

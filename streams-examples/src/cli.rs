@@ -83,6 +83,18 @@ pub struct StreamsArgs {
     /// `processing.guarantee`.
     #[arg(long, default_value = "at_least_once", value_parser = ["at_least_once", "exactly_once_v2"])]
     pub processing_guarantee: String,
+    /// Any other `StreamsConfig` setting, e.g. `--config rocksdb.total.memory.bytes=8388608`
+    /// (repeatable; checked when the application starts).
+    #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    pub settings: Vec<(String, String)>,
+}
+
+/// `KEY=VALUE`.
+fn parse_setting(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
 }
 
 impl StreamsArgs {
@@ -97,6 +109,9 @@ impl StreamsArgs {
         }
         if let Some(d) = &self.state_dir {
             config.set("state.dir", d.to_string_lossy());
+        }
+        for (k, v) in &self.settings {
+            config.set(k, v);
         }
         config
     }

@@ -19,7 +19,7 @@ use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::Message;
+use rdkafka::message::{Headers as _, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -45,6 +45,19 @@ pub struct ConsumedRecord {
     pub offset: i64,
     /// Milliseconds since the epoch, if the record has a timestamp.
     pub timestamp: Option<i64>,
+    /// Headers, in order.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl ConsumedRecord {
+    /// The last header named `key`, as text.
+    pub fn header(&self, key: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| String::from_utf8_lossy(v.as_deref().unwrap_or_default()).into_owned())
+    }
 }
 
 /// Client settings for Tansu (`docs/testing.md`, section The brokers the tests run against):
@@ -128,10 +141,24 @@ pub fn produce_all(
     topic: &str,
     records: &[ProducerRecord],
 ) -> Result<Vec<(i32, i64)>, String> {
+    produce_all_with(bootstrap, topic, records, &[])
+}
+
+/// [`produce_all`] with producer settings of its own (`message.max.bytes` for large records).
+pub fn produce_all_with(
+    bootstrap: &str,
+    topic: &str,
+    records: &[ProducerRecord],
+    settings: &[(&str, &str)],
+) -> Result<Vec<(i32, i64)>, String> {
     let tracker = DeliveryTracker {
         reports: Mutex::new(vec![None; records.len()]),
     };
-    let producer: BaseProducer<DeliveryTracker> = client_config(bootstrap)
+    let mut config = client_config(bootstrap);
+    for (k, v) in settings {
+        config.set(*k, *v);
+    }
+    let producer: BaseProducer<DeliveryTracker> = config
         .set("partitioner", "murmur2_random")
         .set("linger.ms", "5")
         .set("acks", "all")
@@ -269,6 +296,11 @@ pub fn consume_all(
                     partition: message.partition(),
                     offset: message.offset(),
                     timestamp: message.timestamp().to_millis(),
+                    headers: message.headers().map_or_else(Vec::new, |h| {
+                        h.iter()
+                            .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                            .collect()
+                    }),
                 });
             }
             Some(Err(KafkaError::PartitionEOF(partition))) => {

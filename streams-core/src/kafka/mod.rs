@@ -28,6 +28,7 @@ mod app_dir;
 mod control;
 mod embedded;
 mod global;
+mod purge;
 mod restore;
 mod thread;
 mod topics;
@@ -570,7 +571,7 @@ impl KafkaStreams {
         let admin = self.client_config("admin", &format!("{app}-admin"));
         let topics = Topics::new(
             &consumer,
-            admin,
+            admin.clone(),
             self.embedded.as_deref(),
             self.config.replication_factor()?,
         )?;
@@ -623,12 +624,18 @@ impl KafkaStreams {
             }
         }
         topics.ensure(&specs)?;
-        let internal_topics: Arc<std::collections::HashSet<String>> = Arc::new(
+        let repartition_topics: Arc<std::collections::HashSet<String>> = Arc::new(
             self.plan
                 .internal_topics
                 .iter()
                 .map(|t| TopicName::Internal(t.name.clone()).resolve(&app))
-                .chain(changelog_topics.iter().cloned())
+                .collect(),
+        );
+        let internal_topics: Arc<std::collections::HashSet<String>> = Arc::new(
+            repartition_topics
+                .iter()
+                .chain(changelog_topics.iter())
+                .cloned()
                 .collect(),
         );
 
@@ -730,6 +737,9 @@ impl KafkaStreams {
                 partition_counts: partition_counts.clone(),
                 changelog_topics: changelog_topics.clone(),
                 internal_topics: internal_topics.clone(),
+                repartition_topics: repartition_topics.clone(),
+                purge_interval: self.config.repartition_purge_interval()?,
+                admin: admin.clone(),
                 control: self.client_config("control", &format!("{app}-control")),
                 shared: self.shared.clone(),
             };

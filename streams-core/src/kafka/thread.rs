@@ -23,6 +23,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::config::ExceptionHandler;
 use crate::error::{Result, StreamsError};
+use crate::kafka::purge::Purger;
 use crate::kafka::restore::KafkaChangelogReader;
 use crate::kafka::{Shared, StreamThreadExceptionResponse, ThreadPhase};
 use crate::processor::internals::collector::{OutRecord, RecordCollector};
@@ -79,6 +80,12 @@ pub(crate) struct ThreadSetup {
     pub changelog_topics: Vec<String>,
     /// Changelog and repartition topics.
     pub internal_topics: Arc<HashSet<String>>,
+    /// Repartition topics: purged below the committed offsets.
+    pub repartition_topics: Arc<HashSet<String>>,
+    /// `repartition.purge.interval.ms`.
+    pub purge_interval: Duration,
+    /// Admin client settings (for DeleteRecords).
+    pub admin: ClientConfig,
     /// A producer config for the control topic (application shutdown requests).
     pub control: ClientConfig,
     pub shared: Arc<Shared>,
@@ -273,6 +280,8 @@ struct Output {
     collector: SharedCollector,
     /// The last successful offset commit (or the thread's start).
     last_offsets_commit: Instant,
+    /// The offsets of the last successful commit, for the repartition purge.
+    committed: Vec<InputOffset>,
 }
 
 struct ThreadState {
@@ -289,6 +298,7 @@ struct ThreadState {
     started: Instant,
     /// The last look for obsolete task directories.
     last_cleanup: Instant,
+    purger: Purger,
 }
 
 /// Pauses and resumes the consumer's partitions.
@@ -356,7 +366,10 @@ impl OutputSink for KafkaSink<'_> {
         }
         if tpl.count() > 0 {
             match self.consumer.commit(&tpl, CommitMode::Sync) {
-                Ok(()) => self.out.last_offsets_commit = Instant::now(),
+                Ok(()) => {
+                    self.out.last_offsets_commit = Instant::now();
+                    self.out.committed = offsets.to_vec();
+                }
                 // A failed offset commit loses nothing (the records are processed again after a
                 // restart: at-least-once), so it is retried at the next commit; only a cluster
                 // that refuses commits for `task.timeout.ms` stops the thread.
@@ -433,6 +446,7 @@ impl KafkaSink<'_> {
                     .begin_transaction()
                     .map_err(|e| StreamsError::broker("begin a transaction", e))?;
                 self.out.last_offsets_commit = Instant::now();
+                self.out.committed = offsets_list(offsets);
                 return Ok(true);
             }
             Err(e) => e,
@@ -475,6 +489,21 @@ fn take_skipped(producer: &Producer_) -> u64 {
     let ctx = producer.context();
     let mut st = ctx.state.lock().unwrap_or_else(|p| p.into_inner());
     std::mem::take(&mut st.skipped)
+}
+
+/// The input offsets in a partition list (the transaction's).
+fn offsets_list(tpl: &TopicPartitionList) -> Vec<InputOffset> {
+    tpl.elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(offset) => Some(InputOffset {
+                topic: e.topic().to_string(),
+                partition: e.partition(),
+                offset,
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 fn take_delivery_failure(producer: &Producer_) -> Result<Option<String>> {
@@ -625,6 +654,7 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
             producer,
             collector,
             last_offsets_commit: Instant::now(),
+            committed: Vec::new(),
         },
         manager,
         pending: Vec::new(),
@@ -633,6 +663,7 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
         last_commit: Instant::now(),
         started: Instant::now(),
         last_cleanup: Instant::now(),
+        purger: Purger::new(),
     }));
     CURRENT.with(|c| *c.borrow_mut() = Some(state.clone()));
     let shared = state.borrow().setup.shared.clone();
@@ -859,6 +890,14 @@ impl ThreadState {
         };
         let committed = self.manager.commit(&mut sink, &mut self.reader)?;
         self.last_commit = Instant::now();
+        let offsets = std::mem::take(&mut self.output.committed);
+        self.purger.after_commit(
+            &self.setup.admin,
+            &self.setup.repartition_topics,
+            self.setup.purge_interval,
+            self.setup.index,
+            &offsets,
+        );
         Ok(committed)
     }
 

@@ -524,6 +524,7 @@ impl StreamTask {
             return Ok(false);
         }
         let sp = &self.plan.subtopologies[self.sub];
+        let continue_on_error = self.state.config.processing == ExceptionHandler::LogAndContinue;
         let mut fired = false;
         self.state.current = None;
         self.state.clock.set(now);
@@ -531,16 +532,41 @@ impl StreamTask {
             let mut n = self.nodes[node]
                 .try_borrow_mut()
                 .map_err(|_| StreamsError::Internal("node busy during punctuation".into()))?;
-            n.punctuate(
-                id,
-                now,
-                RawCtx {
-                    nodes: &self.nodes,
-                    plan: sp,
-                    task: &mut self.state,
-                    node,
-                },
-            )?;
+            self.state.current_node = node;
+            let mut run = || {
+                n.punctuate(
+                    id,
+                    now,
+                    RawCtx {
+                        nodes: &self.nodes,
+                        plan: sp,
+                        task: &mut self.state,
+                        node,
+                    },
+                )
+            };
+            let outcome = if continue_on_error {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(
+                    |payload| {
+                        Err(StreamsError::Processor {
+                            node: sp.names[node].clone(),
+                            location: None,
+                            source: Box::new(UserPanic(panic_message(&*payload))),
+                        })
+                    },
+                )
+            } else {
+                run()
+            };
+            match outcome {
+                Ok(()) => {}
+                // No record to skip: the punctuation is logged and the task goes on, as
+                // Kafka's processing handler does for punctuators.
+                Err(error @ StreamsError::Processor { .. }) if continue_on_error => {
+                    tracing::warn!(task = %self.state.id, error = %error, "a punctuation failed (processing.exception.handler: LogAndContinue)");
+                }
+                Err(e) => return Err(e),
+            }
             self.state.metrics.punctuations += 1;
             fired = true;
         }
