@@ -621,6 +621,37 @@ fn soak_three_instances_restarted_every_5_s_for_2_minutes_keep_counts_exact() {
     }
 }
 
+/// Records of `topic` not yet committed by consumer group `group` (its lag).
+fn lag(bootstrap: &str, group: &str, topic: &str) -> i64 {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = streams_tests::kafka::client_config(bootstrap)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition(topic, p);
+    }
+    let committed = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .unwrap();
+    (0..PARTITIONS)
+        .map(|p| {
+            let (_, end) = consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .unwrap();
+            let done = committed
+                .find_partition(topic, p)
+                .and_then(|e| match e.offset() {
+                    rdkafka::Offset::Offset(o) => Some(o),
+                    _ => None,
+                })
+                .unwrap_or(0);
+            end - done
+        })
+        .sum()
+}
+
 /// Resident memory of a process, from /proc.
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -662,12 +693,16 @@ fn soak_memory_stays_flat_at_a_steady_rate() {
     let rides_per_second = course_rides(rate, 0);
     let began = Instant::now();
     let mut samples: Vec<(u64, u64)> = Vec::new(); // (second, KiB)
+    let mut lags: Vec<i64> = Vec::new(); // the application's consumer lag, each minute
     let mut second = 0;
     while began.elapsed() < total {
         produce_all(&b, INPUT, &rides_per_second).unwrap();
         second += 1;
         if second % 10 == 0 {
             samples.push((began.elapsed().as_secs(), rss_kib(app.id())));
+        }
+        if second % 60 == 0 {
+            lags.push(lag(&b, "crash", INPUT));
         }
         // Steady rate: one batch per second.
         let next = Duration::from_secs(second);
@@ -687,7 +722,7 @@ fn soak_memory_stays_flat_at_a_steady_rate() {
     report(
         "memory soak",
         format!(
-            "{minutes} min at {rate} rides/s ({} rides); RSS after a {} s warm-up: {:.1}–{:.1} MiB ({:.1}% spread; start {:.1} MiB)",
+            "{minutes} min at {rate} rides/s ({} rides); RSS after a {} s warm-up: {:.1}–{:.1} MiB ({:.1}% spread; start {:.1} MiB); consumer lag each minute {lags:?}",
             second * rate as u64,
             warm_up.as_secs(),
             min as f64 / 1024.0,
