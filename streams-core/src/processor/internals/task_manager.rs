@@ -454,12 +454,14 @@ impl TaskManager {
         let Some(&(id, qi)) = self.routes.get(topic).and_then(|p| p.get(&partition)) else {
             return Ok(false);
         };
-        let hard_cap = self.partition_hard_cap();
         let Some(m) = self.tasks.get_mut(&id) else {
             return Ok(false);
         };
         m.task.enqueue(qi, record)?;
-        if m.task.queued_in(qi) >= hard_cap {
+        // The hard cap is at least `buffered.records.per.partition`: below that, the common
+        // case, nothing more is computed for this record.
+        let queued = m.task.queued_in(qi);
+        if queued >= self.cfg.buffered_per_partition && queued >= self.partition_hard_cap() {
             let key = (topic.to_string(), partition);
             if !self.paused.contains(&key) {
                 input.pause(std::slice::from_ref(&key))?;
@@ -545,6 +547,10 @@ impl TaskManager {
                 if !m.task.process_one()? {
                     break;
                 }
+            }
+            // Nothing paused (the common case): no per-queue lookups.
+            if self.paused.is_empty() {
+                continue;
             }
             for (qi, q) in m.task.queues().iter().enumerate() {
                 let key = (q.topic.to_string(), q.partition);
