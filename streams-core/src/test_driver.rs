@@ -219,6 +219,8 @@ struct Inner {
     reader: MemoryChangelogReader,
     /// topic → per partition: the next offset.
     routes: HashMap<String, Vec<i64>>,
+    /// Pattern sources: their regular expression and the name of their input in `routes`.
+    patterns: Vec<(regex::Regex, String)>,
     internal_topics: Vec<String>,
     partitions: Rc<PartitionTable>,
     captured: Rc<RefCell<Vec<Captured>>>,
@@ -250,6 +252,16 @@ impl Inner {
         if self.globals.contains_key(topic) {
             return self.update_global(topic, partition, key, value, timestamp);
         }
+        // A topic matched by a pattern source is piped into the pattern's one input, as in
+        // Kafka's driver.
+        let topic = match self.routes.contains_key(topic) {
+            true => topic,
+            false => self
+                .patterns
+                .iter()
+                .find(|(re, _)| re.is_match(topic))
+                .map_or(topic, |(_, pattern)| pattern.as_str()),
+        };
         let Some(route) = self.routes.get_mut(topic) else {
             let mut known: Vec<&str> = self
                 .routes
@@ -500,6 +512,15 @@ impl TopologyTestDriverBuilder {
             .iter()
             .map(|t| TopicName::Internal(t.name.clone()).resolve(&app))
             .collect();
+        let mut patterns = Vec::new();
+        for source in plan.subtopologies.iter().flat_map(|sub| &sub.sources) {
+            if let TopicName::Pattern(p) = &source.topic {
+                patterns.push((
+                    crate::processor::internals::plan::topic_regex(p)?,
+                    p.clone(),
+                ));
+            }
+        }
         let state_dir = root.join(&app);
         let manager = TaskManager::new(
             ManagerConfig {
@@ -527,6 +548,7 @@ impl TopologyTestDriverBuilder {
                 assigned: BTreeMap::new(),
             },
             routes: HashMap::new(),
+            patterns,
             internal_topics,
             partitions,
             captured,

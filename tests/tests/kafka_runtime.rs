@@ -1225,3 +1225,45 @@ fn repartition_topics_are_purged_on_a_real_kafka() {
     s.close(Duration::from_secs(60)).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A pattern source reads every topic that matches when the client starts, and no other.
+#[test]
+fn a_pattern_source_counts_the_rides_of_every_matching_topic() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_pattern("rides-\\d{4}", Consumed::with(StringSerde, BytesSerde))
+        .group_by_key()
+        .count(Materialized::named("counts"))
+        .to_stream()
+        .to(OUTPUT, Produced::with(StringSerde, Nullable(I64Serde)));
+    let (mut streams, b) = embedded_client("pattern-count", builder.build().unwrap(), &[]);
+    let cluster = streams.embedded_cluster().unwrap();
+    let y2024 = rides(3_000, 21);
+    let y2025 = rides(5_000, 22);
+    for (topic, records) in [("rides-2024", &y2024), ("rides-2025", &y2025)] {
+        cluster.create_topic(topic, PARTITIONS).unwrap();
+        produce_all(&b, topic, records).unwrap();
+    }
+    // `rides` itself and the output `rides-pulocation-count` do not match the pattern.
+    produce_all(&b, INPUT, &rides(1_000, 23)).unwrap();
+    let both: Vec<ProducerRecord> = y2024.iter().chain(&y2025).cloned().collect();
+    streams.start().unwrap();
+    await_counts(&b, &reference(&both), Duration::from_secs(60));
+    streams.close(Duration::from_secs(60)).unwrap();
+}
+
+/// A pattern that matches no topic stops `start()` with an error naming the pattern.
+#[test]
+fn a_pattern_matching_no_topic_fails_start() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_pattern("no-such-topic-.*", Consumed::with(StringSerde, BytesSerde))
+        .to(OUTPUT, Produced::with(StringSerde, BytesSerde));
+    let (mut streams, _) = embedded_client("pattern-none", builder.build().unwrap(), &[]);
+    let err = streams.start().unwrap_err();
+    assert!(
+        err.to_string().contains("`no-such-topic-.*`")
+            && err.to_string().contains("matches no topic"),
+        "{err}"
+    );
+}

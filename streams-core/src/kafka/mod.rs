@@ -576,6 +576,16 @@ impl KafkaStreams {
             self.config.replication_factor()?,
         )?;
 
+        // Pattern sources read the topics that match now (Kafka Streams re-matches at every
+        // rebalance; here a topic created later is read from the next start on).
+        if self.plan.has_patterns() {
+            let names = topics.topic_names()?;
+            Arc::make_mut(&mut self.plan).expand_patterns(&app, &names)?;
+            tracing::info!(
+                sources = ?self.plan.subtopologies.iter().flat_map(|s| &s.sources).map(|s| s.topic.display()).collect::<Vec<_>>(),
+                "subscribed pattern sources to the topics that match"
+            );
+        }
         // Partition counts: user source topics must exist.
         let user_sources: Vec<String> = self
             .plan
@@ -584,7 +594,7 @@ impl KafkaStreams {
             .flat_map(|s| s.sources.iter())
             .filter_map(|s| match &s.topic {
                 TopicName::User(t) => Some(t.clone()),
-                TopicName::Internal(_) => None,
+                TopicName::Internal(_) | TopicName::Pattern(_) => None,
             })
             .collect();
         let existing = topics.partition_counts(&user_sources)?;

@@ -51,17 +51,32 @@ impl<'a> Topics<'a> {
         })
     }
 
-    /// Partition counts of existing topics among `topics` (missing ones are absent).
-    pub(crate) fn partition_counts(&self, topics: &[String]) -> Result<HashMap<String, i32>> {
-        let md = self
-            .metadata
+    /// Names of every topic of the cluster (with at least one partition), for pattern
+    /// subscriptions.
+    pub(crate) fn topic_names(&self) -> Result<Vec<String>> {
+        let md = self.metadata()?;
+        Ok(md
+            .topics()
+            .iter()
+            .filter(|t| t.error().is_none() && !t.partitions().is_empty())
+            .map(|t| t.name().to_string())
+            .collect())
+    }
+
+    fn metadata(&self) -> Result<rdkafka::metadata::Metadata> {
+        self.metadata
             .fetch_metadata(None, METADATA_TIMEOUT)
             .map_err(|e| {
                 StreamsError::broker(
                     "read cluster metadata",
                     format!("{e} (is `bootstrap.servers` right and the cluster up?)"),
                 )
-            })?;
+            })
+    }
+
+    /// Partition counts of existing topics among `topics` (missing ones are absent).
+    pub(crate) fn partition_counts(&self, topics: &[String]) -> Result<HashMap<String, i32>> {
+        let md = self.metadata()?;
         let mut out = HashMap::new();
         for t in md.topics() {
             if t.error().is_none()

@@ -231,6 +231,46 @@ impl StreamsBuilder {
         topics: &[&str],
         consumed: Consumed<K, V>,
     ) -> KStream<K, V> {
+        let topics = topics
+            .iter()
+            .map(|t| TopicName::User((*t).to_string()))
+            .collect();
+        self.source(topics, consumed)
+    }
+
+    /// One stream of every topic whose whole name matches the regular expression `pattern`
+    /// (Kafka Streams' `stream(Pattern)`): the Kafka runtime subscribes to the topics that match
+    /// when it starts (a topic created later is read from the next start on), the
+    /// `TopologyTestDriver` feeds the stream whatever is piped into a matching topic. A pattern
+    /// that is not a valid regular expression, or overlaps the topic of another source, fails
+    /// [`StreamsBuilder::build`].
+    ///
+    /// ```
+    /// use streams_core::{Consumed, Produced, StreamsBuilder, StreamsConfig, StringSerde, TopologyTestDriver};
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// builder
+    ///     .stream_pattern("rides-\\d{4}", Consumed::with(StringSerde, StringSerde))
+    ///     .to("all-rides", Produced::with(StringSerde, StringSerde));
+    /// let driver = TopologyTestDriver::new(builder.build()?, StreamsConfig::new("rides"))?;
+    /// driver.input_topic("rides-2025", StringSerde, StringSerde).pipe_input("k".into(), "a".into())?;
+    /// let out = driver.output_topic("all-rides", StringSerde, StringSerde);
+    /// assert_eq!(out.read_values_to_list()?, ["a"]);
+    /// # Ok::<(), streams_core::StreamsError>(())
+    /// ```
+    pub fn stream_pattern<K: Data, V: Data>(
+        &self,
+        pattern: &str,
+        consumed: Consumed<K, V>,
+    ) -> KStream<K, V> {
+        self.source(vec![TopicName::Pattern(pattern.to_string())], consumed)
+    }
+
+    fn source<K: Data, V: Data>(
+        &self,
+        topics: Vec<TopicName>,
+        consumed: Consumed<K, V>,
+    ) -> KStream<K, V> {
         let mut b = self.inner.borrow_mut();
         let name = match &consumed.name {
             Some(n) => n.clone(),
@@ -238,10 +278,6 @@ impl StreamsBuilder {
         };
         let key_serde = consumed.key_serde.clone();
         let value_serde = consumed.value_serde.clone();
-        let topics = topics
-            .iter()
-            .map(|t| TopicName::User((*t).to_string()))
-            .collect();
         let node = b.try_add(|t| t.add_source_node(&name, consumed, topics));
         drop(b);
         KStream {

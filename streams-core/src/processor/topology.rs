@@ -81,6 +81,82 @@ impl Topology {
         Ok(self)
     }
 
+    /// Adds a source node reading every topic whose whole name matches the regular expression
+    /// `pattern` (Kafka Streams' `addSource(name, Pattern)`). The Kafka runtime subscribes to
+    /// the topics that match when it starts; the `TopologyTestDriver` feeds the source
+    /// whatever is piped into a matching topic. A pattern may not match a topic another source
+    /// reads.
+    ///
+    /// ```
+    /// use streams_core::{Consumed, Produced, StreamsConfig, StringSerde, Topology, TopologyTestDriver};
+    ///
+    /// let mut topology = Topology::new();
+    /// topology.add_source_pattern("rides", Consumed::with(StringSerde, StringSerde), "rides-.*")?;
+    /// topology.add_sink("out", "all-rides", Produced::with(StringSerde, StringSerde), &["rides"])?;
+    /// let driver = TopologyTestDriver::new(topology, StreamsConfig::new("patterns"))?;
+    /// driver.input_topic("rides-2024", StringSerde, StringSerde).pipe_input("k".into(), "a".into())?;
+    /// driver.input_topic("rides-2025", StringSerde, StringSerde).pipe_input("k".into(), "b".into())?;
+    /// let out = driver.output_topic("all-rides", StringSerde, StringSerde);
+    /// assert_eq!(out.read_values_to_list()?, ["a", "b"]);
+    /// # Ok::<(), streams_core::StreamsError>(())
+    /// ```
+    pub fn add_source_pattern<K: Clone + 'static, V: Clone + 'static>(
+        &mut self,
+        name: &str,
+        consumed: Consumed<K, V>,
+        pattern: &str,
+    ) -> Result<&mut Self> {
+        self.add_source_node(
+            name,
+            consumed,
+            vec![TopicName::Pattern(pattern.to_string())],
+        )?;
+        Ok(self)
+    }
+
+    /// A topic (or pattern) `t` would be read twice: by a source already added, or by a source
+    /// whose pattern overlaps it, as Kafka Streams' topology builder checks.
+    fn check_source_topic(&self, name: &str, t: &TopicName) -> Result<()> {
+        let new_regex = match t {
+            TopicName::Pattern(p) => Some(crate::processor::internals::plan::topic_regex(p)?),
+            _ => None,
+        };
+        for node in &self.nodes {
+            let NodeKind::Source { topics } = &node.kind else {
+                continue;
+            };
+            for other in topics {
+                // Internal topics are named by this application; patterns are not checked
+                // against them here (the runtime never lets a pattern match them).
+                let clash = match (t, other, &new_regex) {
+                    (TopicName::Pattern(_), TopicName::User(topic), Some(re)) => re.is_match(topic),
+                    (TopicName::User(topic), TopicName::Pattern(p), _) => {
+                        crate::processor::internals::plan::topic_regex(p)?.is_match(topic)
+                    }
+                    _ => t == other,
+                };
+                if clash && t == other {
+                    return Err(StreamsError::InvalidTopology(format!(
+                        "topic `{}` is already read by source `{}`; read a topic once and \
+                         branch the resulting stream instead",
+                        t.display(),
+                        node.name
+                    )));
+                }
+                if clash {
+                    return Err(StreamsError::InvalidTopology(format!(
+                        "topic `{}` of source `{name}` overlaps topic `{}` already read by \
+                         source `{}`; read a topic once and branch the resulting stream instead",
+                        t.display(),
+                        other.display(),
+                        node.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn add_source_node<K: Clone + 'static, V: Clone + 'static>(
         &mut self,
         name: &str,
@@ -110,18 +186,7 @@ impl Topology {
                     g.name
                 )));
             }
-            if let Some(other) = self
-                .nodes
-                .iter()
-                .find(|n| matches!(&n.kind, NodeKind::Source { topics: ts } if ts.contains(t)))
-            {
-                return Err(StreamsError::InvalidTopology(format!(
-                    "topic `{}` is already read by source `{}`; read a topic once and branch \
-                     the resulting stream instead",
-                    t.display(),
-                    other.name
-                )));
-            }
+            self.check_source_topic(name, t)?;
         }
         let n_topics = topics.len();
         let Consumed {

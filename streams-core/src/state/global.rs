@@ -142,6 +142,7 @@ pub(crate) struct GlobalStoreDef {
 }
 
 /// A global store of a plan: its definition and the shared instance.
+#[derive(Clone)]
 pub(crate) struct GlobalStorePlan {
     pub name: String,
     pub topic: String,

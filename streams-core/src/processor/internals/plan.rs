@@ -9,27 +9,42 @@ use crate::error::{Result, StreamsError};
 use crate::processor::internals::node::NodeInstance;
 use crate::state::StoreBuilder;
 
-/// A topic as the topology names it: a user topic, or an internal one whose real name is
-/// `<application.id>-<name>`.
+/// A topic as the topology names it: a user topic, an internal one whose real name is
+/// `<application.id>-<name>`, or the regular expression of a pattern-subscribed source.
+///
+/// The Kafka runtime replaces each pattern by the topics it matches before it plans tasks
+/// ([`TopologyPlan::expand_patterns`]); the `TopologyTestDriver` keeps it as one input that
+/// every matching topic is piped into, as Kafka's driver does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum TopicName {
     User(String),
     Internal(String),
+    Pattern(String),
 }
 
 impl TopicName {
     pub(crate) fn resolve(&self, application_id: &str) -> String {
         match self {
-            TopicName::User(t) => t.clone(),
+            TopicName::User(t) | TopicName::Pattern(t) => t.clone(),
             TopicName::Internal(base) => format!("{application_id}-{base}"),
         }
     }
     /// The name shown by `describe()` (internal topics without the application prefix).
     pub(crate) fn display(&self) -> &str {
         match self {
-            TopicName::User(t) | TopicName::Internal(t) => t,
+            TopicName::User(t) | TopicName::Internal(t) | TopicName::Pattern(t) => t,
         }
     }
+}
+
+/// The regular expression of a topic pattern, anchored: like Java's `Matcher::matches`, a
+/// pattern must match a topic's whole name.
+pub(crate) fn topic_regex(pattern: &str) -> Result<regex::Regex> {
+    regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+        StreamsError::InvalidTopology(format!(
+            "topic pattern `{pattern}` is not a valid regular expression: {e}"
+        ))
+    })
 }
 
 pub(crate) type NodeFactory = Arc<dyn Fn() -> Box<dyn NodeInstance> + Send + Sync>;
@@ -96,6 +111,7 @@ pub(crate) struct SourceTopic {
     pub slot: usize,
 }
 
+#[derive(Clone)]
 pub(crate) struct SubtopologyPlan {
     pub id: u32,
     pub names: Vec<String>,
@@ -107,6 +123,7 @@ pub(crate) struct SubtopologyPlan {
     pub stores: Vec<Arc<dyn StoreBuilder>>,
 }
 
+#[derive(Clone)]
 pub(crate) struct TopologyPlan {
     pub subtopologies: Vec<SubtopologyPlan>,
     pub internal_topics: Vec<InternalTopicDef>,
@@ -115,6 +132,84 @@ pub(crate) struct TopologyPlan {
 }
 
 impl TopologyPlan {
+    /// Whether a source subscribes by pattern (the runtime must expand it before planning
+    /// tasks).
+    pub(crate) fn has_patterns(&self) -> bool {
+        self.subtopologies
+            .iter()
+            .flat_map(|s| &s.sources)
+            .any(|s| matches!(s.topic, TopicName::Pattern(_)))
+    }
+
+    /// Replaces every pattern source by the topics of `topics` it matches (sorted by name,
+    /// one queue each), as Kafka Streams' pattern subscription does: the topic of another
+    /// source, of a global store or an internal topic of this application is never matched, a
+    /// topic matched by two patterns is an error, and so is a pattern matching no topic (the
+    /// sub-topology would have no task; create the topics first).
+    pub(crate) fn expand_patterns(
+        &mut self,
+        application_id: &str,
+        topics: &[String],
+    ) -> Result<()> {
+        let mut taken: HashMap<String, String> = HashMap::new();
+        for sub in &self.subtopologies {
+            for s in &sub.sources {
+                if !matches!(s.topic, TopicName::Pattern(_)) {
+                    taken.insert(s.topic.resolve(application_id), "a named source".into());
+                }
+            }
+        }
+        for g in &self.global_stores {
+            taken.insert(g.topic.clone(), format!("global store `{}`", g.name));
+        }
+        let internal = |t: &str| {
+            t.strip_prefix(application_id)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|rest| rest.ends_with("-repartition") || rest.ends_with("-changelog"))
+        };
+        let mut sorted: Vec<&String> = topics.iter().collect();
+        sorted.sort();
+        for sub in &mut self.subtopologies {
+            let mut expanded = Vec::with_capacity(sub.sources.len());
+            for source in std::mem::take(&mut sub.sources) {
+                let TopicName::Pattern(pattern) = &source.topic else {
+                    expanded.push(source);
+                    continue;
+                };
+                let regex = topic_regex(pattern)?;
+                let mut slot = 0;
+                for topic in sorted.iter().filter(|t| regex.is_match(t) && !internal(t)) {
+                    if let Some(owner) = taken.get(*topic) {
+                        if owner.starts_with("pattern") {
+                            return Err(StreamsError::InvalidTopology(format!(
+                                "topic `{topic}` matches both {owner} and pattern `{pattern}` \
+                                 of source `{}`; make the patterns disjoint",
+                                sub.names[source.node]
+                            )));
+                        }
+                        continue;
+                    }
+                    taken.insert((*topic).clone(), format!("pattern `{pattern}`"));
+                    expanded.push(SourceTopic {
+                        topic: TopicName::User((*topic).clone()),
+                        node: source.node,
+                        slot,
+                    });
+                    slot += 1;
+                }
+                if slot == 0 {
+                    return Err(StreamsError::InvalidTopology(format!(
+                        "topic pattern `{pattern}` of source `{}` matches no topic of the \
+                         cluster; create a matching topic first",
+                        sub.names[source.node]
+                    )));
+                }
+            }
+            sub.sources = expanded;
+        }
+        Ok(())
+    }
+
     /// Partition counts of every topic the topology reads, with internal topics resolved to
     /// their full names. `user_topic` gives the count of a user topic (`None`: it does not
     /// exist). An internal topic without an explicit count gets the count of the topics read
@@ -129,7 +224,7 @@ impl TopologyPlan {
         let mut counts: HashMap<TopicName, i32> = HashMap::new();
         for sub in &self.subtopologies {
             for s in &sub.sources {
-                if let TopicName::User(t) = &s.topic {
+                if let TopicName::User(t) | TopicName::Pattern(t) = &s.topic {
                     let n = user_topic(t).ok_or_else(|| {
                         StreamsError::InvalidTopology(format!(
                             "source topic `{t}` of sub-topology {} does not exist; create it first",
@@ -235,5 +330,168 @@ impl TopologyPlan {
                 Ok(n.unwrap_or(0))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Consumed, Produced, StringSerde, Topology};
+
+    fn topology(build: impl FnOnce(&mut Topology) -> Result<()>) -> Result<TopologyPlan> {
+        let mut t = Topology::new();
+        build(&mut t)?;
+        t.plan()
+    }
+
+    fn build_error(build: impl FnOnce(&mut Topology) -> Result<()>) -> StreamsError {
+        match topology(build) {
+            Ok(_) => panic!("the topology was accepted"),
+            Err(e) => e,
+        }
+    }
+
+    fn strings() -> Consumed<String, String> {
+        Consumed::with(StringSerde, StringSerde)
+    }
+
+    fn source_topics(plan: &TopologyPlan) -> Vec<(String, usize)> {
+        plan.subtopologies
+            .iter()
+            .flat_map(|s| &s.sources)
+            .map(|s| (s.topic.resolve("app"), s.slot))
+            .collect()
+    }
+
+    fn names(topics: &[&str]) -> Vec<String> {
+        topics.iter().map(|t| t.to_string()).collect()
+    }
+
+    #[test]
+    fn a_pattern_expands_to_the_matching_topics_sorted_one_slot_each() {
+        let mut plan = topology(|t| {
+            t.add_source_pattern("rides", strings(), "rides-\\d+")?;
+            t.add_source("zones", strings(), &["zones"])?;
+            t.add_sink(
+                "out",
+                "out",
+                Produced::with(StringSerde, StringSerde),
+                &["rides"],
+            )?;
+            t.add_sink(
+                "out2",
+                "out2",
+                Produced::with(StringSerde, StringSerde),
+                &["zones"],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(plan.has_patterns());
+        let cluster = names(&[
+            "rides-2025",
+            "rides",
+            "zones",
+            "rides-2024",
+            "rides-2024x",
+            "app-rides-1-repartition",
+            "app-counts-changelog",
+        ]);
+        plan.expand_patterns("app", &cluster).unwrap();
+        assert!(!plan.has_patterns());
+        assert_eq!(
+            source_topics(&plan),
+            [
+                ("rides-2024".into(), 0),
+                ("rides-2025".into(), 1),
+                ("zones".into(), 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn internal_topics_of_the_application_are_never_matched() {
+        let mut plan = topology(|t| {
+            t.add_source_pattern("all", strings(), ".*")?;
+            t.add_sink(
+                "out",
+                "out",
+                Produced::with(StringSerde, StringSerde),
+                &["all"],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let cluster = names(&["app-x-repartition", "app-s-changelog", "other-x-changelog"]);
+        plan.expand_patterns("app", &cluster).unwrap();
+        assert_eq!(source_topics(&plan), [("other-x-changelog".into(), 0)]);
+    }
+
+    #[test]
+    fn a_pattern_matching_nothing_or_a_topic_of_another_pattern_is_an_error() {
+        let plan = topology(|t| {
+            t.add_source_pattern("a", strings(), "a-.*")?;
+            t.add_source_pattern("b", strings(), ".*-x")?;
+            t.add_sink(
+                "out",
+                "out",
+                Produced::with(StringSerde, StringSerde),
+                &["a", "b"],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let err = plan
+            .clone()
+            .expand_patterns("app", &names(&["b"]))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`a-.*` of source `a` matches no topic"),
+            "{err}"
+        );
+        let err = plan
+            .clone()
+            .expand_patterns("app", &names(&["a-1", "b-x", "a-x"]))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("topic `a-x` matches both pattern `a-.*` and pattern `.*-x`"),
+            "{err}"
+        );
+        let mut ok = plan;
+        ok.expand_patterns("app", &names(&["a-1", "b-x"])).unwrap();
+        assert_eq!(source_topics(&ok), [("a-1".into(), 0), ("b-x".into(), 0)]);
+    }
+
+    #[test]
+    fn a_pattern_overlapping_a_named_source_or_invalid_fails_the_build() {
+        let err = build_error(|t| {
+            t.add_source("named", strings(), &["rides-1"])?;
+            t.add_source_pattern("pattern", strings(), "rides-.*")?;
+            Ok(())
+        });
+        assert!(
+            err.to_string().contains("overlaps topic `rides-1`"),
+            "{err}"
+        );
+        let err = build_error(|t| {
+            t.add_source_pattern("pattern", strings(), "rides-.*")?;
+            t.add_source("named", strings(), &["rides-1"])?;
+            Ok(())
+        });
+        assert!(
+            err.to_string().contains("overlaps topic `rides-.*`"),
+            "{err}"
+        );
+        let err = build_error(|t| {
+            t.add_source_pattern("pattern", strings(), "rides-(")?;
+            Ok(())
+        });
+        assert!(
+            err.to_string()
+                .contains("`rides-(` is not a valid regular expression"),
+            "{err}"
+        );
     }
 }

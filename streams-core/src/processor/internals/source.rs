@@ -154,10 +154,15 @@ impl<K: Clone + 'static, V: Clone + 'static> SourceInstance for SourceNode<K, V>
                 Err(dropped) => return Ok(dropped),
             },
         };
-        let slot = self
-            .slots
-            .get_mut(slot)
-            .ok_or_else(|| StreamsError::Internal(format!("source has no slot {slot}")))?;
+        // A pattern source learns its topics when the runtime expands the pattern: it starts
+        // with one slot and grows one per matched topic.
+        if slot >= self.slots.len() {
+            self.slots.resize_with(slot + 1, || Slot {
+                queue: VecDeque::new(),
+                partition_time: -1,
+            });
+        }
+        let slot = &mut self.slots[slot];
         let mut timestamp =
             self.extractor
                 .extract(&key, &value, raw.timestamp, slot.partition_time);
