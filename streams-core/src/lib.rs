@@ -44,9 +44,10 @@ pub use kstream::windows::{
     Windowed,
 };
 pub use kstream::{
-    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, GlobalKTable, JoinWindows,
-    Joined, KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Produced, Repartitioned,
-    SessionWindowedKStream, StreamJoined, StreamsBuilder, Suppressed, TimeWindowedKStream,
+    Branched, BranchedKStream, BufferConfig, Change, CogroupWindowedBy, CogroupedKStream, Consumed,
+    Data, GlobalKTable, JoinWindows, Joined, KGroupedStream, KGroupedTable, KStream, KTable,
+    Materialized, Produced, Repartitioned, SessionWindowedCogroupedKStream, SessionWindowedKStream,
+    StreamJoined, StreamsBuilder, Suppressed, TimeWindowedCogroupedKStream, TimeWindowedKStream,
     WindowedBy,
 };
 pub use processor::internals::node::TaskMetrics;

@@ -3,6 +3,7 @@
 //! Operations are typed end to end; serdes are needed only where records cross a topic (sources,
 //! sinks, repartitioning). Inside a sub-topology records pass between operations as Rust values.
 
+mod cogroup;
 mod fk_join;
 mod global;
 mod internals;
@@ -33,6 +34,10 @@ use crate::serdes::{DynSerde, Nullable};
 use crate::state::StoreBuilder;
 use crate::timestamp::{RecordTimestamp, TimestampExtractor};
 
+pub use cogroup::{
+    CogroupWindowedBy, CogroupedKStream, SessionWindowedCogroupedKStream,
+    TimeWindowedCogroupedKStream,
+};
 pub use global::GlobalKTable;
 use internals::{
     Branch, Filter, FlatMap, FlatMapValues, Map, MapValues, PassThrough, Peek, Predicate, SelectKey,
