@@ -45,16 +45,16 @@ pub use kstream::windows::{
 };
 pub use kstream::{
     Branched, BranchedKStream, BufferConfig, Change, CogroupWindowedBy, CogroupedKStream, Consumed,
-    Data, GlobalKTable, JoinWindows, Joined, KGroupedStream, KGroupedTable, KStream, KTable,
-    Materialized, Produced, Repartitioned, SessionWindowedCogroupedKStream, SessionWindowedKStream,
-    StreamJoined, StreamsBuilder, Suppressed, TimeWindowedCogroupedKStream, TimeWindowedKStream,
-    WindowedBy,
+    Data, DisplayKeyValue, GlobalKTable, JoinWindows, Joined, KGroupedStream, KGroupedTable,
+    KStream, KTable, Materialized, PrintMapper, Printed, Produced, Repartitioned,
+    SessionWindowedCogroupedKStream, SessionWindowedKStream, StreamJoined, StreamsBuilder,
+    Suppressed, TimeWindowedCogroupedKStream, TimeWindowedKStream, WindowedBy,
 };
 pub use processor::internals::node::TaskMetrics;
 pub use processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
 pub use processor::{
-    Cancellable, Processor, ProcessorContext, PunctuationType, StateRestoreListener, TaskId,
-    Topology, TopologyDescription,
+    Cancellable, FixedKeyProcessor, FixedKeyProcessorContext, FixedKeyRecord, Processor,
+    ProcessorContext, PunctuationType, StateRestoreListener, TaskId, Topology, TopologyDescription,
 };
 pub use record::{Header, Headers, Record, RecordMetadata};
 pub use serdes::{
