@@ -33,6 +33,9 @@ const MERGE_NAME: &str = "COGROUPKSTREAM-MERGE-";
 
 type Initializer<VA> = Arc<dyn Fn() -> VA + Send + Sync>;
 type Merger<K, VA> = Arc<dyn Fn(&K, VA, VA) -> VA + Send + Sync>;
+type Aggregator<K, V, VA> = Arc<dyn Fn(&K, V, VA) -> VA + Send + Sync>;
+/// Folds a merged session's aggregate into the running one (`None`: none yet).
+type SessionMerge<K, VA> = Arc<dyn Fn(&K, Option<VA>, VA) -> VA + Send + Sync>;
 
 /// Which aggregation the cogroup ends in.
 enum Kind<K, VA> {
@@ -64,7 +67,7 @@ trait CogroupInput<K, VA> {
 
 struct Input<K, V, VA> {
     grouped: KGroupedStream<K, V>,
-    aggregator: Arc<dyn Fn(&K, V, VA) -> VA + Send + Sync>,
+    aggregator: Aggregator<K, V, VA>,
     /// The stream the aggregating nodes read, once [`CogroupInput::prepare`] made it.
     input: RefCell<Option<KStream<K, V>>>,
 }
@@ -135,7 +138,7 @@ impl<K: Data, V: Data, VA: Data> CogroupInput<K, VA> for Input<K, V, VA> {
             }
             Kind::Session(w, merger) => {
                 let (w, merger, init) = (*w, merger.clone(), self_init.clone());
-                let merge: Arc<dyn Fn(&K, Option<VA>, VA) -> VA + Send + Sync> =
+                let merge: SessionMerge<K, VA> =
                     Arc::new(move |k, a: Option<VA>, b| merger(k, a.unwrap_or_else(|| init()), b));
                 input.add_node::<Windowed<K>, Change<VA>, _, _>(
                     "",

@@ -863,7 +863,7 @@ pub(super) fn session_window_aggregate<K: Data, V: Data, VA: Data>(
     store_name: String,
     windows: SessionWindows,
     agg: AggFn<K, V, VA>,
-    merge: Arc<dyn Fn(&K, Option<VA>, VA) -> VA + Send + Sync>,
+    merge: MergeFn<K, VA>,
     key_serde: Arc<dyn Serde<K>>,
 ) -> impl Processor<K, V, Windowed<K>, Change<VA>> {
     SessionAggregate {
