@@ -1441,3 +1441,86 @@ fn session_window_mix_aggregators_many_windows_test() {
         ]
     );
 }
+
+/// Not a Kafka test: `sessionWindowMixAggregatorsTest`'s input and expected outputs with the
+/// record cache off, where the tombstones of merged-away sessions already carry the session
+/// end (the cached case waits for the session tombstone timestamp fix, see above).
+#[test]
+fn session_window_mix_aggregators_uncached() {
+    let builder = StreamsBuilder::new();
+    let table = adder_remover(&builder).windowed_by(day_grace()).aggregate(
+        string_init,
+        session_merger,
+        Materialized::with(StringSerde, StringSerde).with_caching_disabled(),
+    );
+    windowed_to_output(table, session_serde());
+    let driver = driver(builder);
+    pipe(&driver, TOPIC, "k1", "A", 0);
+    pipe(&driver, TOPIC, "k2", "A", 0);
+    pipe(&driver, TOPIC, "k2", "A", 1);
+    pipe(&driver, TOPIC, "k1", "A", 2);
+    pipe(&driver, TOPIC2, "k1", "B", 3);
+    pipe(&driver, TOPIC2, "k2", "B", 3);
+    pipe(&driver, TOPIC2, "k2", "B", 444);
+    pipe(&driver, TOPIC2, "k1", "B", 444);
+    assert_eq!(
+        unwindowed(&driver, session_serde()),
+        vec![
+            wkvt("k1", Some("0+A"), 0),
+            wkvt("k2", Some("0+A"), 0),
+            wkvt("k2", None, 0),
+            wkvt("k2", Some("0+0+A+A"), 1),
+            wkvt("k1", None, 0),
+            wkvt("k1", Some("0+0+A+A"), 2),
+            wkvt("k1", None, 2),
+            wkvt("k1", Some("0+0+0+A+A-B"), 3),
+            wkvt("k2", None, 1),
+            wkvt("k2", Some("0+0+0+A+A-B"), 3),
+            wkvt("k2", Some("0-B"), 444),
+            wkvt("k1", Some("0-B"), 444),
+        ]
+    );
+}
+
+/// Not a Kafka test: a cogroup whose aggregate type has no serde fails at `build` with a typed
+/// error naming the store.
+#[test]
+fn cogroup_without_value_serde_is_an_invalid_topology() {
+    #[derive(Clone)]
+    struct Opaque;
+    let builder = StreamsBuilder::new();
+    strings(&builder, "one")
+        .cogroup(|_, _v: String, agg: Opaque| agg)
+        .aggregate(|| Opaque, Materialized::named("opaque-store"));
+    match builder.build() {
+        Err(StreamsError::InvalidTopology(msg)) => assert!(msg.contains("opaque-store"), "{msg}"),
+        Err(e) => panic!("unexpected error {e}"),
+        Ok(_) => panic!("built without a serde"),
+    }
+}
+
+/// Not a Kafka test: a windowed cogroup's table feeds `suppress(until_window_closes)` (its
+/// windows close at end + grace, as a windowed aggregation's).
+#[test]
+fn time_windowed_cogroup_suppressed_until_window_closes() {
+    let builder = StreamsBuilder::new();
+    let windows = TimeWindows::of_size_with_no_grace(ms(500)).unwrap();
+    adder_remover(&builder)
+        .windowed_by(windows)
+        .aggregate(string_init, Materialized::with(StringSerde, StringSerde))
+        .suppress(Suppressed::until_window_closes(BufferConfig::unbounded()))
+        .to_stream()
+        .to(
+            OUTPUT,
+            Produced::with(time_serde(500), Nullable(StringSerde)),
+        );
+    let driver = driver(builder);
+    pipe(&driver, TOPIC, "k1", "A", 0);
+    pipe(&driver, TOPIC2, "k1", "B", 100);
+    assert!(unwindowed(&driver, time_serde(500)).is_empty());
+    pipe(&driver, TOPIC, "k2", "A", 500);
+    assert_eq!(
+        unwindowed(&driver, time_serde(500)),
+        vec![wkvt("k1", Some("0+A-B"), 100)]
+    );
+}
