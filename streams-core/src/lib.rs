@@ -44,16 +44,17 @@ pub use kstream::windows::{
     Windowed,
 };
 pub use kstream::{
-    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, GlobalKTable, JoinWindows,
-    Joined, KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Produced, Repartitioned,
-    SessionWindowedKStream, StreamJoined, StreamsBuilder, Suppressed, TimeWindowedKStream,
-    WindowedBy,
+    Branched, BranchedKStream, BufferConfig, Change, CogroupWindowedBy, CogroupedKStream, Consumed,
+    Data, DisplayKeyValue, GlobalKTable, JoinWindows, Joined, KGroupedStream, KGroupedTable,
+    KStream, KTable, Materialized, PrintMapper, Printed, Produced, Repartitioned,
+    SessionWindowedCogroupedKStream, SessionWindowedKStream, StreamJoined, StreamsBuilder,
+    Suppressed, TimeWindowedCogroupedKStream, TimeWindowedKStream, WindowedBy,
 };
 pub use processor::internals::node::TaskMetrics;
 pub use processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
 pub use processor::{
-    Cancellable, Processor, ProcessorContext, PunctuationType, StateRestoreListener, TaskId,
-    Topology, TopologyDescription,
+    Cancellable, FixedKeyProcessor, FixedKeyProcessorContext, FixedKeyRecord, Processor,
+    ProcessorContext, PunctuationType, StateRestoreListener, TaskId, Topology, TopologyDescription,
 };
 pub use record::{Header, Headers, Record, RecordMetadata};
 pub use serdes::{

@@ -246,11 +246,23 @@ pub(super) fn not_initialized(name: &str) -> StreamsError {
     StreamsError::Internal(format!("store `{name}` used before init"))
 }
 
-/// `aggregate`, `reduce` and `count` of a grouped stream.
-struct StreamAggregate<K, V, VA> {
+/// `aggregate`, `reduce` and `count` of a grouped stream; also one input of a cogroup (several
+/// instances, one per cogrouped stream, share the store).
+pub(super) struct StreamAggregate<K, V, VA> {
     store_name: String,
     agg: AggFn<K, V, VA>,
     store: Option<KeyValueStore<K, VA>>,
+}
+
+impl<K, V, VA> StreamAggregate<K, V, VA> {
+    /// Aggregates into the key-value store `store_name` with `agg`.
+    pub(super) fn new(store_name: String, agg: AggFn<K, V, VA>) -> Self {
+        StreamAggregate {
+            store_name,
+            agg,
+            store: None,
+        }
+    }
 }
 
 impl<K: Data, V: Data, VA: Data> Processor<K, V, K, Change<VA>> for StreamAggregate<K, V, VA> {

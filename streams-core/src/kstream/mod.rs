@@ -3,6 +3,7 @@
 //! Operations are typed end to end; serdes are needed only where records cross a topic (sources,
 //! sinks, repartitioning). Inside a sub-topology records pass between operations as Rust values.
 
+mod cogroup;
 mod fk_join;
 mod global;
 mod internals;
@@ -11,6 +12,7 @@ mod join_store;
 mod join_windows;
 mod ktable;
 mod options;
+mod print;
 mod suppress;
 mod table_join;
 mod windowed;
@@ -26,13 +28,17 @@ use crate::error::{Result, StreamsError};
 use crate::processor::internals::partitioner::StreamPartitioner;
 use crate::processor::internals::plan::TopicName;
 use crate::processor::internals::sink::{SinkTopic, TopicNameExtractor};
-use crate::processor::{Processor, Topology};
+use crate::processor::{FixedKeyAdapter, FixedKeyProcessor, Processor, Topology};
 use crate::record::RecordMetadata;
 use crate::serdes::{builtin_default, Serde};
 use crate::serdes::{DynSerde, Nullable};
 use crate::state::StoreBuilder;
 use crate::timestamp::{RecordTimestamp, TimestampExtractor};
 
+pub use cogroup::{
+    CogroupWindowedBy, CogroupedKStream, SessionWindowedCogroupedKStream,
+    TimeWindowedCogroupedKStream,
+};
 pub use global::GlobalKTable;
 use internals::{
     Branch, Filter, FlatMap, FlatMapValues, Map, MapValues, PassThrough, Peek, Predicate, SelectKey,
@@ -40,6 +46,7 @@ use internals::{
 pub use join_windows::{JoinWindows, Joined, StreamJoined};
 pub use ktable::{Change, KGroupedStream, KGroupedTable, KTable, Materialized};
 pub use options::{Branched, Consumed, Produced, Repartitioned};
+pub use print::{DisplayKeyValue, PrintMapper, Printed};
 pub use suppress::{BufferConfig, Suppressed};
 pub use windowed::{SessionWindowedKStream, TimeWindowedKStream, WindowedBy};
 
@@ -749,6 +756,32 @@ impl<K: Data, V: Data> KStream<K, V> {
     {
         let node = self.add_node::<K2, V2, P, _>("KSTREAM-PROCESSOR-", supplier, stores);
         self.derive(node, None, None, true)
+    }
+
+    /// Runs a hand-written [`FixedKeyProcessor`] (one instance per task from `supplier`) with
+    /// access to the named state stores (Kafka's `processValues`). It can change values but
+    /// not keys, so unlike [`KStream::process`] it does not mark the stream for repartitioning:
+    /// the key serde is kept, and a later `group_by_key` or join reads the records where they
+    /// are.
+    pub fn process_values<V2: Data, P>(
+        &self,
+        supplier: impl Fn() -> P + Send + Sync + 'static,
+        stores: &[&str],
+    ) -> KStream<K, V2>
+    where
+        P: FixedKeyProcessor<K, V, V2>,
+    {
+        let node = self.add_node::<K, V2, _, _>(
+            "KSTREAM-PROCESSVALUES-",
+            move || FixedKeyAdapter(supplier()),
+            stores,
+        );
+        self.derive(
+            node,
+            self.key_serde.clone(),
+            None,
+            self.repartition_required,
+        )
     }
 }
 

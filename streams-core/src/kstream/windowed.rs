@@ -819,3 +819,60 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, Windowed<K>, Change<VA>>
         }
     }
 }
+
+// The aggregating processors for `kstream/cogroup.rs`: one instance per cogrouped stream, all
+// on the one store (Kafka's cogroup emits on every window update).
+
+/// A tumbling or hopping window aggregation into the window store `store_name`.
+pub(super) fn time_window_aggregate<K: Data, V: Data, VA: Data>(
+    store_name: String,
+    windows: TimeWindows,
+    agg: AggFn<K, V, VA>,
+    key_serde: Arc<dyn Serde<K>>,
+) -> impl Processor<K, V, Windowed<K>, Change<VA>> {
+    WindowAggregate {
+        store_name,
+        windows: TimeKind::Fixed(windows),
+        agg,
+        key_serde,
+        store: None,
+        observed: i64::MIN,
+    }
+}
+
+/// A sliding window aggregation into the window store `store_name`.
+pub(super) fn sliding_window_aggregate<K: Data, V: Data, VA: Data>(
+    store_name: String,
+    windows: SlidingWindows,
+    agg: AggFn<K, V, VA>,
+    key_serde: Arc<dyn Serde<K>>,
+) -> impl Processor<K, V, Windowed<K>, Change<VA>> {
+    WindowAggregate {
+        store_name,
+        windows: TimeKind::Sliding(windows),
+        agg,
+        key_serde,
+        store: None,
+        observed: i64::MIN,
+    }
+}
+
+/// A session window aggregation into the session store `store_name`; `merge(key, running,
+/// session)` folds a merged session's aggregate into the running one (`None`: none yet).
+pub(super) fn session_window_aggregate<K: Data, V: Data, VA: Data>(
+    store_name: String,
+    windows: SessionWindows,
+    agg: AggFn<K, V, VA>,
+    merge: MergeFn<K, VA>,
+    key_serde: Arc<dyn Serde<K>>,
+) -> impl Processor<K, V, Windowed<K>, Change<VA>> {
+    SessionAggregate {
+        store_name,
+        windows,
+        agg,
+        merge,
+        key_serde,
+        store: None,
+        observed: i64::MIN,
+    }
+}

@@ -1,6 +1,7 @@
 //! The Processor API: write a node by hand, connect it in a [`Topology`], give it state stores
 //! and punctuators. The DSL ([`crate::kstream`]) is built on exactly this.
 
+mod fixed_key;
 pub(crate) mod internals;
 mod topology;
 
@@ -14,6 +15,8 @@ use crate::processor::internals::node::RawCtx;
 use crate::record::{Record, RecordMetadata};
 use crate::state::StateStore;
 
+pub(crate) use fixed_key::FixedKeyAdapter;
+pub use fixed_key::{FixedKeyProcessor, FixedKeyProcessorContext, FixedKeyRecord};
 pub use topology::{
     NodeDescription, NodeKindDescription, SubtopologyDescription, Topology, TopologyDescription,
 };
