@@ -603,6 +603,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             },
             prefix,
             branches: Vec::new(),
+            finished: false,
         }
     }
 
@@ -653,11 +654,61 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Writes the stream through an internal topic `<application.id>-<name>-repartition` and
     /// reads it back, so records are partitioned by their current key. Downstream operations
     /// run in a new sub-topology, in the task that owns the key's partition.
+    ///
+    /// Nodes are named as Kafka Streams names them: unnamed, the topic is
+    /// `KSTREAM-REPARTITION-<n>-repartition` and the nodes `KSTREAM-FILTER-<n+2>` ->
+    /// `KSTREAM-SINK-<n+1>` -> `KSTREAM-SOURCE-<n+3>`; named `x`, the topic is `x-repartition`
+    /// and the nodes `x-repartition-filter`, `-sink` and `-source` (the three numbers are used
+    /// up all the same, so later generated names match Kafka's).
+    ///
+    /// ```
+    /// # use streams_core::*;
+    /// let builder = StreamsBuilder::new();
+    /// builder.stream("in", Consumed::with(StringSerde, StringSerde))
+    ///     .repartition(Repartitioned::new().with_name("by-user"))
+    ///     .to("out", Produced::new());
+    /// let described = builder.build()?.describe().to_string();
+    /// assert!(described.contains("Sink: by-user-repartition-sink (topic: by-user-repartition)"));
+    /// # Ok::<(), StreamsError>(())
+    /// ```
     pub fn repartition(&self, repartitioned: Repartitioned<K, V>) -> Self {
+        self.repartition_as(repartitioned, true)
+    }
+
+    /// [`KStream::repartition`] with Kafka's node naming (`kafka_names`: a pass-through filter
+    /// node, three numbers used up) or, for callers with a naming scheme of their own, just
+    /// `<topic>-sink` and `<topic>-source`.
+    pub(crate) fn repartition_as(
+        &self,
+        repartitioned: Repartitioned<K, V>,
+        kafka_names: bool,
+    ) -> Self {
         let mut b = self.builder.borrow_mut();
         let base = match (&repartitioned.name, &self.next_name) {
             (Some(n), _) | (None, Some(n)) => n.clone(),
             _ => b.new_name("KSTREAM-REPARTITION-"),
+        };
+        let topic = if base.ends_with("-repartition") {
+            base.clone()
+        } else {
+            format!("{base}-repartition")
+        };
+        let (sink_name, filter_name, source_name) = if kafka_names {
+            // Kafka always generates the three names, to keep later numbers stable.
+            let sink = b.new_name("KSTREAM-SINK-");
+            let filter = b.new_name("KSTREAM-FILTER-");
+            let source = b.new_name("KSTREAM-SOURCE-");
+            if is_generated_name(&base) {
+                (sink, Some(filter), source)
+            } else {
+                (
+                    format!("{topic}-sink"),
+                    Some(format!("{topic}-filter")),
+                    format!("{topic}-source"),
+                )
+            }
+        } else {
+            (format!("{topic}-sink"), None, format!("{topic}-source"))
         };
         let (Some(k), Some(v)) = (
             b.serde_for(repartitioned.key_serde, &self.key_serde),
@@ -680,17 +731,33 @@ impl<K: Data, V: Data> KStream<K, V> {
                 return self.derive(INVALID, None, None, false);
             }
         }
-        let topic = format!("{base}-repartition");
         if self.node == INVALID {
             return self.derive(INVALID, None, None, false);
         }
+        let parent = match filter_name {
+            // Kafka's (pass-through) null-key filter in front of the sink.
+            Some(name) => {
+                let parents = vec![self.node];
+                b.try_add(|t| {
+                    t.add_processor_node::<K, V, K, V, PassThrough, _>(
+                        &name,
+                        || PassThrough,
+                        parents,
+                    )
+                })
+            }
+            None => self.node,
+        };
+        if parent == INVALID {
+            return self.derive(INVALID, None, None, false);
+        }
         let source = b.through_internal_topic(
-            vec![self.node],
+            vec![parent],
             InternalHop {
                 topic: &topic,
                 partitions: repartitioned.partitions,
-                sink_name: format!("{topic}-sink"),
-                source_name: format!("{topic}-source"),
+                sink_name,
+                source_name,
             },
             k.clone(),
             v.clone(),
@@ -716,11 +783,32 @@ impl<K: Data, V: Data> KStream<K, V> {
     }
 }
 
-/// The branches of a [`KStream::split`] being defined.
-pub struct BranchedKStream<K, V> {
+/// True for names Kafka Streams generates (`KSTREAM...-<10 digits>`): a repartition based on
+/// one gets generated node names too.
+fn is_generated_name(name: &str) -> bool {
+    let Some(dash) = name.rfind('-') else {
+        return false;
+    };
+    let digits = &name[dash + 1..];
+    name.starts_with("KSTREAM") && digits.len() == 10 && digits.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// The branches of a [`KStream::split`] being defined. As in Kafka Streams, the branches
+/// exist even without a terminal `default_branch` / `no_default_branch`: dropping this adds
+/// them (records matching no predicate are then dropped).
+pub struct BranchedKStream<K: Data, V: Data> {
     stream: KStream<K, V>,
     prefix: String,
     branches: Vec<(Predicate<K, V>, Branched<K, V>)>,
+    finished: bool,
+}
+
+impl<K: Data, V: Data> Drop for BranchedKStream<K, V> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.finish(false);
+        }
+    }
 }
 
 impl<K: Data, V: Data> BranchedKStream<K, V> {
@@ -742,14 +830,15 @@ impl<K: Data, V: Data> BranchedKStream<K, V> {
     }
 
     /// Returns the branches by name; records matching no predicate are dropped.
-    pub fn no_default_branch(self) -> HashMap<String, KStream<K, V>> {
+    pub fn no_default_branch(mut self) -> HashMap<String, KStream<K, V>> {
         self.finish(false)
     }
 
-    fn finish(self, has_default: bool) -> HashMap<String, KStream<K, V>> {
-        let n = self.branches.len();
-        let names: Vec<String> = self
-            .branches
+    fn finish(&mut self, has_default: bool) -> HashMap<String, KStream<K, V>> {
+        self.finished = true;
+        let branches = std::mem::take(&mut self.branches);
+        let n = branches.len();
+        let names: Vec<String> = branches
             .iter()
             .enumerate()
             .map(|(i, (_, b))| {
@@ -760,7 +849,7 @@ impl<K: Data, V: Data> BranchedKStream<K, V> {
                 }
             })
             .collect();
-        let (preds, branched): (Vec<_>, Vec<_>) = self.branches.into_iter().unzip();
+        let (preds, branched): (Vec<_>, Vec<_>) = branches.into_iter().unzip();
         let preds = Arc::new(preds);
         let splitter = self
             .stream

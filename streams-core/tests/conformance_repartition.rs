@@ -1,0 +1,331 @@
+//! Conformance: repartitioning. Kafka Streams' `KStreamRepartitionTest`, and the repartition
+//! topic names and counts of `StreamsGraphTest` that this crate can observe (through
+//! `TopologyDescription`; this crate has no topology optimization, so Kafka's
+//! `NO_OPTIMIZATION` results are the ones to match), translated case by case.
+//! Java sources: `streams/src/test/java/org/apache/kafka/streams/kstream/internals/`.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{cached, s};
+use streams_core::*;
+
+/// Kafka's `Sink: .*-repartition` matches in a topology description (StreamsGraphTest's
+/// `getCountOfRepartitionTopicsFound`).
+fn repartition_sinks(description: &str) -> usize {
+    description
+        .lines()
+        .filter(|l| {
+            l.find("Sink: ")
+                .is_some_and(|at| l[at..].contains("-repartition"))
+        })
+        .count()
+}
+
+// KStreamRepartitionTest.shouldInvokePartitionerWhenSet (the partitioner chooses partition 1:
+// Kafka's driver ignores partitions, this one checks them, so the input topic, and with it the
+// repartition topic, gets two partitions)
+#[test]
+fn repartition_invokes_the_partitioner() {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let c = calls.clone();
+    let partitioner = move |_topic: &str, k: &i32, v: &String, _n: i32| {
+        c.lock().unwrap().push((*k, v.clone()));
+        Some(1)
+    };
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("input-topic", Consumed::with(I32Serde, StringSerde))
+        .repartition(
+            Repartitioned::new()
+                .with_stream_partitioner(partitioner)
+                .with_name("test"),
+        );
+    let driver = TopologyTestDriver::builder(builder.build().unwrap(), cached("test-app"))
+        .partitions("input-topic", 2)
+        .build()
+        .unwrap();
+    let input = driver.input_topic("input-topic", I32Serde, StringSerde);
+    let topic = driver.internal_topic_name("test-repartition");
+    assert_eq!(topic, "test-app-test-repartition");
+    let output = driver.output_topic(&topic, I32Serde, StringSerde);
+    for i in 0..2 {
+        input
+            .pipe_input_at(i, format!("X{i}"), i64::from(i) + 10)
+            .unwrap();
+    }
+    let first = output.read_record().unwrap();
+    assert_eq!((first.key, first.value, first.timestamp), (0, s("X0"), 10));
+    let second = output.read_record().unwrap();
+    assert_eq!(
+        (second.key, second.value, second.timestamp),
+        (1, s("X1"), 11)
+    );
+    assert!(output.read_records_to_list().unwrap().is_empty());
+    assert_eq!((first.partition, second.partition), (1, 1));
+    assert_eq!(*calls.lock().unwrap(), vec![(0, s("X0")), (1, s("X1"))]);
+}
+
+// KStreamRepartitionTest.shouldThrowAnExceptionWhenNumberOfPartitionsOfRepartitionOperationsDoNotMatchWhenJoining
+#[test]
+fn join_of_repartitions_with_different_partition_counts_fails() {
+    let builder = StreamsBuilder::new();
+    let topic_b = builder
+        .stream("topic-b", Consumed::with(I32Serde, StringSerde))
+        .repartition(
+            Repartitioned::new()
+                .with_name("topic-b-scale-up")
+                .with_number_of_partitions(2),
+        );
+    builder
+        .stream("input-topic", Consumed::with(I32Serde, StringSerde))
+        .repartition(
+            Repartitioned::new()
+                .with_name("input-topic-scale-up")
+                .with_number_of_partitions(4),
+        )
+        .join(
+            &topic_b,
+            |_v1, v2| v2.clone(),
+            JoinWindows::of_time_difference_with_no_grace(Duration::from_secs(10)).unwrap(),
+        )
+        .to("topic-output", Produced::new());
+    // Kafka fails in `builder.build(props)`; here the check may run when the driver plans the
+    // partition counts.
+    let err = match builder.build() {
+        Err(e) => e,
+        Ok(topology) => TopologyTestDriver::new(topology, cached("test-app"))
+            .err()
+            .expect("co-partitioning violation is an error"),
+    };
+    let msg = err.to_string();
+    assert!(
+        msg.contains("input-topic-scale-up-repartition")
+            && msg.contains("topic-b-scale-up-repartition"),
+        "{msg}"
+    );
+}
+
+// StreamsGraphTest.shouldNotOptimizeWithValueOrKeyChangingOperatorsAfterInitialKeyChange
+// (the NO_OPTIMIZATION topology: one repartition per aggregation)
+#[test]
+fn value_changes_after_a_key_change_repartition_per_aggregation() {
+    let builder = StreamsBuilder::new();
+    let mapped = builder
+        .stream("input", Consumed::with(StringSerde, StringSerde))
+        .select_key(|k, v| format!("{k}{v}"));
+    mapped
+        .map_values(|v| v.to_uppercase())
+        .group_by_key()
+        .count(Materialized::new())
+        .to_stream()
+        .to("output", Produced::new());
+    mapped
+        .flat_map_values(|v: String| v.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .group_by_key()
+        .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_millis(5000)).unwrap())
+        .count(Materialized::new())
+        .to_stream()
+        .to(
+            "windowed-output",
+            Produced::with(
+                TimeWindowedSerde::new(StringSerde, 5000),
+                Nullable(I64Serde),
+            ),
+        );
+    let description = builder.build().unwrap().describe().to_string();
+    assert_eq!(repartition_sinks(&description), 2, "{description}");
+}
+
+// StreamsGraphTest.shouldNotOptimizeWhenRepartitionOperationIsDone
+#[test]
+fn explicit_repartitions_are_kept() {
+    let builder = StreamsBuilder::new();
+    let input = builder
+        .stream("input", Consumed::with(StringSerde, StringSerde))
+        .select_key(|k, v| format!("{k}{v}"));
+    input
+        .repartition(Repartitioned::new())
+        .group_by_key()
+        .count(Materialized::new())
+        .to_stream()
+        .to("output", Produced::new());
+    input
+        .repartition(Repartitioned::new())
+        .group_by_key()
+        .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_millis(5000)).unwrap())
+        .count(Materialized::new())
+        .to_stream()
+        .to(
+            "windowed-output",
+            Produced::with(
+                TimeWindowedSerde::new(StringSerde, 5000),
+                Nullable(I64Serde),
+            ),
+        );
+    let description = builder.build().unwrap().describe().to_string();
+    assert_eq!(repartition_sinks(&description), 2, "{description}");
+}
+
+// StreamsGraphTest.shouldBeAbleToProcessNestedMultipleKeyChangingNodes (Kafka builds it with
+// optimization on; here it must build)
+#[test]
+fn nested_key_changing_nodes_build() {
+    let builder = StreamsBuilder::new();
+    let changed = builder
+        .stream("inputTopic", Consumed::with(StringSerde, StringSerde))
+        .select_key(|_, v| v.chars().take(5).collect::<String>());
+    changed
+        .group_by_key()
+        .named("count-repartition")
+        .count(Materialized::named("count-store"))
+        .to_stream()
+        .to(
+            "count-topic",
+            Produced::with(StringSerde, Nullable(I64Serde)),
+        );
+    changed
+        .group_by_key()
+        .named("windowed-repartition")
+        .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_secs(5)).unwrap())
+        .count(Materialized::named("windowed-count-store"))
+        .to_stream()
+        .map(|k: Windowed<String>, v| (k.key, v))
+        .to(
+            "windowed-count",
+            Produced::with(StringSerde, Nullable(I64Serde)),
+        );
+    let description = builder.build().unwrap().describe().to_string();
+    // A name ending in `-repartition` is not suffixed again.
+    assert!(
+        description.contains("Sink: count-repartition-sink (topic: count-repartition)"),
+        "{description}"
+    );
+    assert!(
+        description.contains("Sink: windowed-repartition-sink (topic: windowed-repartition)"),
+        "{description}"
+    );
+}
+
+// StreamsGraphTest.shouldOptimizeSeveralMergeNodesWithCommonKeyChangingParent (no
+// repartition: the description is the same with or without optimization)
+#[test]
+fn merges_of_a_key_changed_stream_need_no_repartition() {
+    let builder = StreamsBuilder::new();
+    let parent = builder
+        .stream("input_topic", Consumed::with(I32Serde, I32Serde))
+        .select_key(|k, v| k + v);
+    let child1 = parent.map_values(|v| v + 1);
+    let child2 = parent.map_values(|v| v + 2);
+    let child3 = parent.map_values(|v| v + 3);
+    child1
+        .merge(&child2)
+        .merge(&child3)
+        .to("output_topic", Produced::new());
+    let expected = "Topologies:\n".to_string()
+        + "   Sub-topology: 0\n"
+        + "    Source: KSTREAM-SOURCE-0000000000 (topics: [input_topic])\n"
+        + "      --> KSTREAM-KEY-SELECT-0000000001\n"
+        + "    Processor: KSTREAM-KEY-SELECT-0000000001 (stores: [])\n"
+        + "      --> KSTREAM-MAPVALUES-0000000002, KSTREAM-MAPVALUES-0000000003, KSTREAM-MAPVALUES-0000000004\n"
+        + "      <-- KSTREAM-SOURCE-0000000000\n"
+        + "    Processor: KSTREAM-MAPVALUES-0000000002 (stores: [])\n"
+        + "      --> KSTREAM-MERGE-0000000005\n"
+        + "      <-- KSTREAM-KEY-SELECT-0000000001\n"
+        + "    Processor: KSTREAM-MAPVALUES-0000000003 (stores: [])\n"
+        + "      --> KSTREAM-MERGE-0000000005\n"
+        + "      <-- KSTREAM-KEY-SELECT-0000000001\n"
+        + "    Processor: KSTREAM-MAPVALUES-0000000004 (stores: [])\n"
+        + "      --> KSTREAM-MERGE-0000000006\n"
+        + "      <-- KSTREAM-KEY-SELECT-0000000001\n"
+        + "    Processor: KSTREAM-MERGE-0000000005 (stores: [])\n"
+        + "      --> KSTREAM-MERGE-0000000006\n"
+        + "      <-- KSTREAM-MAPVALUES-0000000002, KSTREAM-MAPVALUES-0000000003\n"
+        + "    Processor: KSTREAM-MERGE-0000000006 (stores: [])\n"
+        + "      --> KSTREAM-SINK-0000000007\n"
+        + "      <-- KSTREAM-MERGE-0000000005, KSTREAM-MAPVALUES-0000000004\n"
+        + "    Sink: KSTREAM-SINK-0000000007 (topic: output_topic)\n"
+        + "      <-- KSTREAM-MERGE-0000000006\n\n";
+    assert_eq!(builder.build().unwrap().describe().to_string(), expected);
+}
+
+// StreamsGraphTest.shouldBeAbleToBuildTopologyIncrementally (the last of its three steps: this
+// crate's `build` takes the builder, so the topology cannot be built step by step)
+#[test]
+fn join_filter_map_values_topology_description() {
+    let builder = StreamsBuilder::new();
+    let stream = builder.stream("topic", Consumed::with(StringSerde, StringSerde));
+    let stream2 = builder.stream("other-topic", Consumed::with(StringSerde, StringSerde));
+    stream
+        .join(
+            &stream2,
+            |v, v2| format!("{v}{v2}"),
+            JoinWindows::of_time_difference_with_no_grace(Duration::from_millis(5000)).unwrap(),
+        )
+        .filter(|_, v| v == "foo")
+        .map_values(|v| v + "some value")
+        .to("output-topic", Produced::new());
+    let expected = "Topologies:\n".to_string()
+        + "   Sub-topology: 0\n"
+        + "    Source: KSTREAM-SOURCE-0000000000 (topics: [topic])\n"
+        + "      --> KSTREAM-WINDOWED-0000000002\n"
+        + "    Source: KSTREAM-SOURCE-0000000001 (topics: [other-topic])\n"
+        + "      --> KSTREAM-WINDOWED-0000000003\n"
+        + "    Processor: KSTREAM-WINDOWED-0000000002 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n"
+        + "      --> KSTREAM-JOINTHIS-0000000004\n"
+        + "      <-- KSTREAM-SOURCE-0000000000\n"
+        + "    Processor: KSTREAM-WINDOWED-0000000003 (stores: [KSTREAM-JOINOTHER-0000000005-store])\n"
+        + "      --> KSTREAM-JOINOTHER-0000000005\n"
+        + "      <-- KSTREAM-SOURCE-0000000001\n"
+        + "    Processor: KSTREAM-JOINOTHER-0000000005 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n"
+        + "      --> KSTREAM-MERGE-0000000006\n"
+        + "      <-- KSTREAM-WINDOWED-0000000003\n"
+        + "    Processor: KSTREAM-JOINTHIS-0000000004 (stores: [KSTREAM-JOINOTHER-0000000005-store])\n"
+        + "      --> KSTREAM-MERGE-0000000006\n"
+        + "      <-- KSTREAM-WINDOWED-0000000002\n"
+        + "    Processor: KSTREAM-MERGE-0000000006 (stores: [])\n"
+        + "      --> KSTREAM-FILTER-0000000007\n"
+        + "      <-- KSTREAM-JOINTHIS-0000000004, KSTREAM-JOINOTHER-0000000005\n"
+        + "    Processor: KSTREAM-FILTER-0000000007 (stores: [])\n"
+        + "      --> KSTREAM-MAPVALUES-0000000008\n"
+        + "      <-- KSTREAM-MERGE-0000000006\n"
+        + "    Processor: KSTREAM-MAPVALUES-0000000008 (stores: [])\n"
+        + "      --> KSTREAM-SINK-0000000009\n"
+        + "      <-- KSTREAM-FILTER-0000000007\n"
+        + "    Sink: KSTREAM-SINK-0000000009 (topic: output-topic)\n"
+        + "      <-- KSTREAM-MAPVALUES-0000000008\n\n";
+    assert_eq!(builder.build().unwrap().describe().to_string(), expected);
+}
+
+// StreamsGraphTest.getTopologyWithChangingValuesAfterChangingKey, run: a key change followed by
+// a value change and an aggregation repartitions once, by the new key, and counts per new key
+#[test]
+fn key_change_then_group_repartitions_once_and_counts_by_new_key() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("input", Consumed::with(StringSerde, StringSerde))
+        .select_key(|k, v| format!("{k}{v}"))
+        .map_values(|v| v.to_uppercase())
+        .group_by_key()
+        .count(Materialized::new())
+        .to_stream()
+        .to("output", Produced::with(StringSerde, Nullable(I64Serde)));
+    let topology = builder.build().unwrap();
+    let description = topology.describe().to_string();
+    assert_eq!(repartition_sinks(&description), 1, "{description}");
+    let driver = TopologyTestDriver::new(topology, common::uncached("graph")).unwrap();
+    let input = driver.input_topic("input", StringSerde, StringSerde);
+    input.pipe_input_at(s("a"), s("x"), 1).unwrap();
+    input.pipe_input_at(s("b"), s("y"), 2).unwrap();
+    input.pipe_input_at(s("a"), s("x"), 3).unwrap();
+    assert_eq!(
+        common::drain(&driver, "output", StringSerde, Nullable(I64Serde)),
+        vec![
+            (s("ax"), Some(1), 1),
+            (s("by"), Some(1), 2),
+            (s("ax"), Some(2), 3)
+        ]
+    );
+}
