@@ -607,3 +607,73 @@ fn merge_multiple_streams() {
         ]
     );
 }
+
+/// A string serde that marks its bytes (`<tag>:<value>`), to see which serde a sink used.
+#[derive(Clone, Copy)]
+struct Tagged(&'static str);
+
+impl Serde<String> for Tagged {
+    fn serialize(&self, value: &String, out: &mut Vec<u8>) -> std::result::Result<(), SerdeError> {
+        out.extend_from_slice(format!("{}:{value}", self.0).as_bytes());
+        Ok(())
+    }
+    fn deserialize(&self, data: &[u8]) -> std::result::Result<String, SerdeError> {
+        let text = String::from_utf8_lossy(data);
+        Ok(text
+            .strip_prefix(&format!("{}:", self.0))
+            .unwrap_or(&text)
+            .to_string())
+    }
+    fn name(&self) -> String {
+        format!("Tagged({})", self.0)
+    }
+}
+
+// KStreamImplTest.shouldPreserveSerdesForOperators (the stateless operations; the serdes a
+// stream keeps are observed through a sink without serdes: it writes with the stream's serdes,
+// or the default ones where Kafka's stream has none)
+#[test]
+fn operators_preserve_or_drop_serdes_as_kafka() {
+    let builder = StreamsBuilder::new();
+    let stream1 = builder.stream("topic-1", Consumed::with(Tagged("key"), Tagged("value")));
+    let sink = |stream: KStream<String, String>, topic: &str| stream.to(topic, Produced::new());
+    sink(stream1.filter(|_, _| true), "filter");
+    sink(stream1.filter_not(|_, _| false), "filter-not");
+    sink(stream1.select_key(|k, _| k.clone()), "select-key");
+    sink(stream1.map(|k, v| (k, v)), "map");
+    sink(stream1.map_values(|v| v), "map-values");
+    sink(stream1.flat_map(|k, v| vec![(k, v)]), "flat-map");
+    sink(stream1.flat_map_values(|v| vec![v]), "flat-map-values");
+    sink(stream1.merge(&stream1), "merge");
+    sink(stream1.repartition(Repartitioned::new()), "repartition");
+    sink(
+        stream1.repartition(Repartitioned::with(Tagged("my"), Tagged("my"))),
+        "repartition-with",
+    );
+    let driver = driver(builder);
+    driver
+        .input_topic("topic-1", Tagged("key"), Tagged("value"))
+        .pipe_input(s("k"), s("v"))
+        .unwrap();
+    let raw = |topic: &str| -> Vec<(String, String)> {
+        driver
+            .output_topic(topic, BytesSerde, BytesSerde)
+            .read_key_values_to_list()
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap()))
+            .collect()
+    };
+    let tagged = (s("key:k"), s("value:v"));
+    assert_eq!(raw("filter"), vec![tagged.clone()]);
+    assert_eq!(raw("filter-not"), vec![tagged.clone()]);
+    assert_eq!(raw("select-key"), vec![(s("k"), s("value:v"))]);
+    assert_eq!(raw("map"), vec![(s("k"), s("v"))]);
+    assert_eq!(raw("map-values"), vec![(s("key:k"), s("v"))]);
+    assert_eq!(raw("flat-map"), vec![(s("k"), s("v"))]);
+    assert_eq!(raw("flat-map-values"), vec![(s("key:k"), s("v"))]);
+    // Kafka's merge result has no serdes: the defaults write it.
+    assert_eq!(raw("merge"), vec![(s("k"), s("v")), (s("k"), s("v"))]);
+    assert_eq!(raw("repartition"), vec![tagged]);
+    assert_eq!(raw("repartition-with"), vec![(s("my:k"), s("my:v"))]);
+}

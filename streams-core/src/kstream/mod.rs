@@ -554,6 +554,8 @@ impl<K: Data, V: Data> KStream<K, V> {
     }
 
     /// One stream of the records of both. Within a task, records are taken in timestamp order.
+    /// As in Kafka Streams, the result does not keep the inputs' serdes: a later sink or
+    /// repartition uses the serdes it is given, else the defaults for the types.
     pub fn merge(&self, other: &KStream<K, V>) -> Self {
         let mut b = self.builder.borrow_mut();
         let name = self.node_name(&mut b, "KSTREAM-MERGE-");
@@ -566,12 +568,12 @@ impl<K: Data, V: Data> KStream<K, V> {
             })
         };
         drop(b);
+        // As in Kafka Streams, the merged stream knows no serdes: a sink after it uses the
+        // ones given, else the defaults.
         self.derive(
             node,
-            self.key_serde.clone().or_else(|| other.key_serde.clone()),
-            self.value_serde
-                .clone()
-                .or_else(|| other.value_serde.clone()),
+            None,
+            None,
             self.repartition_required || other.repartition_required,
         )
     }
