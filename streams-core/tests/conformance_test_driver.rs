@@ -1363,3 +1363,72 @@ fn captures_global_topic_name() {
     pipe_record(&driver, SOURCE_TOPIC_2, test_record1());
     assert_eq!(driver.produced_topic_names(), [s(SOURCE_TOPIC_1)].into());
 }
+
+/// TopologyTestDriverTest.shouldReturnCorrectStoreTypeOnly, for the store kinds this crate has
+/// (key-value, window, session; Kafka's timestamped and versioned variants and global stores
+/// added through the processor API are not here): each store is found as its own type only.
+fn store_type_only(persistent: bool) {
+    let (mut topology, _) = single_processor_topology(None);
+    let day = Duration::from_secs(24 * 3600);
+    let kv = if persistent {
+        Stores::persistent_key_value_store("keyValueStore", BytesSerde, BytesSerde)
+    } else {
+        Stores::in_memory_key_value_store("keyValueStore", BytesSerde, BytesSerde)
+    };
+    let window = if persistent {
+        Stores::persistent_window_store(
+            "windowStore",
+            day,
+            Duration::from_millis(100),
+            BytesSerde,
+            BytesSerde,
+        )
+    } else {
+        Stores::in_memory_window_store(
+            "windowStore",
+            day,
+            Duration::from_millis(100),
+            BytesSerde,
+            BytesSerde,
+        )
+    }
+    .unwrap();
+    let session = if persistent {
+        Stores::persistent_session_store("sessionStore", day, BytesSerde, BytesSerde)
+    } else {
+        Stores::in_memory_session_store("sessionStore", day, BytesSerde, BytesSerde)
+    }
+    .unwrap();
+    topology
+        .add_state_store(kv, &["processor"])
+        .unwrap()
+        .add_state_store(window, &["processor"])
+        .unwrap()
+        .add_state_store(session, &["processor"])
+        .unwrap();
+    let driver = TopologyTestDriver::new(topology, config()).unwrap();
+    type Kv = KeyValueStore<Bytes, Bytes>;
+    type Win = WindowStore<Bytes, Bytes>;
+    type Ses = SessionStore<Bytes, Bytes>;
+    assert!(driver.get_state_store::<Kv>("keyValueStore").is_ok());
+    assert!(driver.get_state_store::<Win>("keyValueStore").is_err());
+    assert!(driver.get_state_store::<Ses>("keyValueStore").is_err());
+    assert!(driver.get_state_store::<Kv>("windowStore").is_err());
+    assert!(driver.get_state_store::<Win>("windowStore").is_ok());
+    assert!(driver.get_state_store::<Ses>("windowStore").is_err());
+    assert!(driver.get_state_store::<Kv>("sessionStore").is_err());
+    assert!(driver.get_state_store::<Win>("sessionStore").is_err());
+    assert!(driver.get_state_store::<Ses>("sessionStore").is_ok());
+}
+
+// TopologyTestDriverTest.shouldReturnCorrectPersistentStoreTypeOnly
+#[test]
+fn persistent_stores_are_found_as_their_type_only() {
+    store_type_only(true);
+}
+
+// TopologyTestDriverTest.shouldReturnCorrectInMemoryStoreTypeOnly
+#[test]
+fn in_memory_stores_are_found_as_their_type_only() {
+    store_type_only(false);
+}
