@@ -321,6 +321,7 @@ fn records_go_through_their_source() {
 
 // TopologyTestDriverTest.shouldUseSinkSpecificSerializers
 #[test]
+#[allow(clippy::approx_constant)] // Kafka's test value 3.14, not PI
 fn sinks_use_their_own_serdes() {
     let mut topology = Topology::new();
     topology
