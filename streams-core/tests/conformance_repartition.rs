@@ -329,3 +329,342 @@ fn key_change_then_group_repartitions_once_and_counts_by_new_key() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// RepartitionTopicNamingTest (streams/src/test/java/org/apache/kafka/streams/kstream/)
+
+fn strings(builder: &StreamsBuilder, topic: &str) -> KStream<String, String> {
+    builder.stream(topic, Consumed::with(StringSerde, StringSerde))
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+// RepartitionTopicNamingTest.shouldFailWithSameRepartitionTopicName
+#[test]
+fn same_grouping_name_on_two_streams_fails() {
+    let builder = StreamsBuilder::new();
+    strings(&builder, "topic")
+        .select_key(|k, _| k.clone())
+        .group_by_key()
+        .named("grouping")
+        .count(Materialized::new())
+        .to_stream();
+    strings(&builder, "topicII")
+        .select_key(|k, _| k.clone())
+        .group_by_key()
+        .named("grouping")
+        .count(Materialized::new())
+        .to_stream();
+    assert!(builder.build().is_err());
+}
+
+// RepartitionTopicNamingTest.shouldNotFailWithSameRepartitionTopicNameUsingSameKGroupedStream
+#[test]
+fn named_grouped_stream_reuses_its_repartition_topic() {
+    let builder = StreamsBuilder::new();
+    let grouped = strings(&builder, "topic")
+        .select_key(|k, _| k.clone())
+        .group_by_key()
+        .named("grouping");
+    for (size, out) in [(10, "output-one"), (30, "output-two")] {
+        grouped
+            .windowed_by(TimeWindows::of_size_with_no_grace(ms(size)).unwrap())
+            .count(Materialized::new())
+            .to_stream()
+            .to(
+                out,
+                Produced::with(
+                    TimeWindowedSerde::new(StringSerde, size as i64),
+                    Nullable(I64Serde),
+                ),
+            );
+    }
+    let description = builder.build().unwrap().describe().to_string();
+    assert_eq!(repartition_sinks(&description), 1, "{description}");
+    assert!(description.contains("grouping-repartition"));
+}
+
+// RepartitionTopicNamingTest.shouldNotFailWithSameRepartitionTopicNameUsingSameTimeWindowStream
+#[test]
+fn named_time_windowed_stream_reuses_its_repartition_topic() {
+    let builder = StreamsBuilder::new();
+    let grouped = strings(&builder, "topic")
+        .select_key(|k, _| k.clone())
+        .group_by_key()
+        .named("grouping");
+    let windowed = grouped.windowed_by(TimeWindows::of_size_with_no_grace(ms(10)).unwrap());
+    windowed.count(Materialized::new());
+    windowed.reduce(|v, v2| v + &v2, Materialized::new());
+    grouped
+        .windowed_by(TimeWindows::of_size_with_no_grace(ms(30)).unwrap())
+        .count(Materialized::new());
+    let description = builder.build().unwrap().describe().to_string();
+    assert_eq!(repartition_sinks(&description), 1, "{description}");
+    assert!(description.contains("grouping-repartition"));
+}
+
+// RepartitionTopicNamingTest.shouldNotFailWithSameRepartitionTopicNameUsingSameSessionWindowStream
+#[test]
+fn named_session_windowed_stream_reuses_its_repartition_topic() {
+    let builder = StreamsBuilder::new();
+    let grouped = strings(&builder, "topic")
+        .select_key(|k, _| k.clone())
+        .group_by_key()
+        .named("grouping");
+    let sessions =
+        grouped.windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(ms(10)).unwrap());
+    sessions.count(Materialized::new());
+    sessions.reduce(|v, v2| v + &v2, Materialized::new());
+    grouped
+        .windowed_by(TimeWindows::of_size_with_no_grace(ms(30)).unwrap())
+        .count(Materialized::new());
+    let description = builder.build().unwrap().describe().to_string();
+    assert_eq!(repartition_sinks(&description), 1, "{description}");
+    assert!(description.contains("grouping-repartition"));
+}
+
+// RepartitionTopicNamingTest.shouldNotFailWithSameRepartitionTopicNameUsingSameKGroupedTable
+#[test]
+fn named_grouped_table_reuses_its_repartition_topic() {
+    let builder = StreamsBuilder::new();
+    let grouped = builder
+        .table(
+            "topic",
+            Consumed::with(StringSerde, StringSerde),
+            Materialized::new(),
+        )
+        .group_by(|k, v| (k.clone(), v.clone()))
+        .named("grouping");
+    grouped.count(Materialized::new());
+    grouped.reduce(|_, v2| v2, |_, v2| v2, Materialized::new());
+    let description = builder.build().unwrap().describe().to_string();
+    assert_eq!(repartition_sinks(&description), 1, "{description}");
+    assert!(description.contains("grouping-repartition"));
+}
+
+// RepartitionTopicNamingTest.shouldNotReuseRepartitionNodeWithUnnamedRepartitionTopics
+#[test]
+fn unnamed_grouped_stream_repartitions_per_aggregation() {
+    let builder = StreamsBuilder::new();
+    let grouped = strings(&builder, "topic")
+        .select_key(|k, _| k.clone())
+        .group_by_key();
+    for size in [10, 30] {
+        grouped
+            .windowed_by(TimeWindows::of_size_with_no_grace(ms(size)).unwrap())
+            .count(Materialized::new());
+    }
+    let description = builder.build().unwrap().describe().to_string();
+    assert_eq!(repartition_sinks(&description), 2, "{description}");
+}
+
+// RepartitionTopicNamingTest.shouldNotReuseRepartitionNodeWithUnnamedRepartitionTopicsKGroupedTable
+#[test]
+fn unnamed_grouped_table_repartitions_per_aggregation() {
+    let builder = StreamsBuilder::new();
+    let grouped = builder
+        .table(
+            "topic",
+            Consumed::with(StringSerde, StringSerde),
+            Materialized::new(),
+        )
+        .group_by(|k, v| (k.clone(), v.clone()));
+    grouped.count(Materialized::new());
+    grouped.reduce(|_, v2| v2, |_, v2| v2, Materialized::new());
+    let description = builder.build().unwrap().describe().to_string();
+    assert_eq!(repartition_sinks(&description), 2, "{description}");
+}
+
+// RepartitionTopicNamingTest.shouldNotFailWithSameRepartitionTopicNameUsingSameKGroupedStreamOptimizationsOn
+// and shouldPassWithSameRepartitionTopicNameUsingSameKGroupedStreamOptimized (this crate does
+// not optimize; the named grouping is reused all the same)
+#[test]
+fn named_grouped_stream_without_sinks_builds_with_one_repartition() {
+    let builder = StreamsBuilder::new();
+    let grouped = strings(&builder, "topic")
+        .select_key(|k, _| k.clone())
+        .group_by_key()
+        .named("grouping");
+    for size in [10, 30] {
+        grouped
+            .windowed_by(TimeWindows::of_size_with_no_grace(ms(size)).unwrap())
+            .count(Materialized::new());
+    }
+    let description = builder.build().unwrap().describe().to_string();
+    assert_eq!(repartition_sinks(&description), 1, "{description}");
+}
+
+// RepartitionTopicNamingTest.shouldFailWithSameRepartitionTopicNameInJoin
+#[test]
+fn same_join_name_twice_fails() {
+    let builder = StreamsBuilder::new();
+    let stream1 = strings(&builder, "topic").select_key(|k, _| k.clone());
+    let stream2 = strings(&builder, "topic2").select_key(|k, _| k.clone());
+    let stream3 = strings(&builder, "topic3").select_key(|k, _| k.clone());
+    let windows = || JoinWindows::of_time_difference_with_no_grace(ms(30)).unwrap();
+    let named = || {
+        StreamJoined::with(StringSerde, StringSerde, StringSerde)
+            .with_store_name("join-store")
+            .with_name("join-repartition")
+    };
+    let joined = stream1.join_with(&stream2, |v1, v2| format!("{v1}{v2}"), windows(), named());
+    joined.join_with(&stream3, |v1, v2| format!("{v1}{v2}"), windows(), named());
+    assert!(builder.build().is_err());
+}
+
+/// RepartitionTopicNamingTest.buildStreamJoin
+fn stream_join_description(other_operations: bool) -> String {
+    let builder = StreamsBuilder::new();
+    let one = strings(&builder, "topic-one").select_key(|k, v| format!("{k}{v}"));
+    let two = strings(&builder, "topic-two").select_key(|k, v| format!("{k}{v}"));
+    let (one, two) = if other_operations {
+        (
+            one.filter(|_, _| true).peek(|_, _| {}),
+            two.filter(|_, _| true).peek(|_, _| {}),
+        )
+    } else {
+        (one, two)
+    };
+    one.join_with(
+        &two,
+        |v1, v2| format!("{v1}{v2}"),
+        JoinWindows::of_time_difference_with_no_grace(ms(1000)).unwrap(),
+        StreamJoined::with(StringSerde, StringSerde, StringSerde).with_name("my-join"),
+    );
+    builder.build().unwrap().describe().to_string()
+}
+
+// RepartitionTopicNamingTest.shouldKeepRepartitionTopicNameForJoins
+#[test]
+fn join_repartition_topic_names_are_kept() {
+    for other_operations in [false, true] {
+        let description = stream_join_description(other_operations);
+        assert!(
+            description.contains("(topic: my-join-left-repartition)"),
+            "{description}"
+        );
+        assert!(
+            description.contains("(topic: my-join-right-repartition)"),
+            "{description}"
+        );
+    }
+}
+
+/// RepartitionTopicNamingTest's grouping builders: a re-keyed stream (with a filter and a
+/// `mapValues` first when `other_operations`) grouped by key or by a new key as `name`, then
+/// `aggregate` applied.
+fn grouped_description(
+    other_operations: bool,
+    group_by_key: bool,
+    name: &str,
+    aggregate: impl FnOnce(KGroupedStream<String, String>),
+) -> String {
+    let builder = StreamsBuilder::new();
+    let mut stream = strings(&builder, "topic").select_key(|k, v| format!("{k}{v}"));
+    if other_operations {
+        stream = stream.filter(|_, _| true).map_values(|v| v);
+    }
+    let grouped = if group_by_key {
+        stream.group_by_key()
+    } else {
+        stream.group_by(|k, v| format!("{k}{v}"))
+    };
+    aggregate(grouped.named(name));
+    builder.build().unwrap().describe().to_string()
+}
+
+// RepartitionTopicNamingTest.shouldKeepRepartitionTopicNameForGroupByKeyTimeWindows and
+// shouldKeepRepartitionTopicNameForGroupByTimeWindows (Kafka's by-new-key variant counts
+// without windows)
+#[test]
+fn time_window_grouping_topic_name_is_kept() {
+    for group_by_key in [true, false] {
+        for other_operations in [false, true] {
+            let description = grouped_description(
+                other_operations,
+                group_by_key,
+                "time-window-grouping",
+                |g| {
+                    if group_by_key {
+                        g.windowed_by(TimeWindows::of_size_with_no_grace(ms(10)).unwrap())
+                            .count(Materialized::new());
+                    } else {
+                        g.count(Materialized::new());
+                    }
+                },
+            );
+            assert!(
+                description.contains("(topic: time-window-grouping-repartition)"),
+                "{description}"
+            );
+        }
+    }
+}
+
+// RepartitionTopicNamingTest.shouldKeepRepartitionTopicNameForGroupByKeyNoWindows and
+// shouldKeepRepartitionTopicNameForGroupByNoWindows
+#[test]
+fn grouping_topic_name_is_kept() {
+    for group_by_key in [true, false] {
+        for other_operations in [false, true] {
+            let description =
+                grouped_description(other_operations, group_by_key, "kstream-grouping", |g| {
+                    g.count(Materialized::new());
+                });
+            assert!(
+                description.contains("(topic: kstream-grouping-repartition)"),
+                "{description}"
+            );
+        }
+    }
+}
+
+// RepartitionTopicNamingTest.shouldKeepRepartitionTopicNameForGroupByKeySessionWindows and
+// shouldKeepRepartitionTopicNameForGroupBySessionWindows
+#[test]
+fn session_window_grouping_topic_name_is_kept() {
+    for group_by_key in [true, false] {
+        for other_operations in [false, true] {
+            let description = grouped_description(
+                other_operations,
+                group_by_key,
+                "session-window-grouping",
+                |g| {
+                    g.windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(ms(10)).unwrap())
+                        .count(Materialized::new());
+                },
+            );
+            assert!(
+                description.contains("(topic: session-window-grouping-repartition)"),
+                "{description}"
+            );
+        }
+    }
+}
+
+// RepartitionTopicNamingTest.shouldKeepRepartitionNameForGroupByKTable
+#[test]
+fn table_group_by_topic_name_is_kept() {
+    for other_operations in [false, true] {
+        let builder = StreamsBuilder::new();
+        let mut table = builder.table(
+            "topic",
+            Consumed::with(StringSerde, StringSerde),
+            Materialized::new(),
+        );
+        if other_operations {
+            table = table.filter(|_, _| true);
+        }
+        table
+            .group_by(|k, v| (k.clone(), v.clone()))
+            .named("ktable-group-by")
+            .count(Materialized::new());
+        let description = builder.build().unwrap().describe().to_string();
+        assert!(
+            description.contains("(topic: ktable-group-by-repartition)"),
+            "{description}"
+        );
+    }
+}

@@ -54,6 +54,9 @@ struct BuilderInner {
     topology: Topology,
     index: usize,
     defaults: HashMap<TypeId, Box<dyn Any>>,
+    /// Repartition topic (without the application id) -> (the node written into it, the
+    /// source node reading it back): a named grouping reuses its repartition.
+    repartitions: HashMap<String, (usize, usize)>,
 }
 
 impl BuilderInner {
@@ -180,6 +183,7 @@ impl StreamsBuilder {
                 topology: Topology::new(),
                 index: 0,
                 defaults: HashMap::new(),
+                repartitions: HashMap::new(),
             })),
         }
     }
@@ -736,6 +740,22 @@ impl<K: Data, V: Data> KStream<K, V> {
         if self.node == INVALID {
             return self.derive(INVALID, None, None, false);
         }
+        // As Kafka's grouped streams and tables, several aggregations of one named grouping
+        // share its repartition topic; another stream cannot write into it.
+        match b.repartitions.get(&topic) {
+            Some(&(writer, source)) if writer == self.node => {
+                drop(b);
+                return self.derive(source, Some(k), Some(v), false);
+            }
+            Some(_) => {
+                b.fail(StreamsError::InvalidTopology(format!(
+                    "repartition topic `{topic}` is used by two different streams: name their \
+                     groupings, joins or repartitions differently"
+                )));
+                return self.derive(INVALID, None, None, false);
+            }
+            None => {}
+        }
         let parent = match filter_name {
             // Kafka's (pass-through) null-key filter in front of the sink.
             Some(name) => {
@@ -765,6 +785,9 @@ impl<K: Data, V: Data> KStream<K, V> {
             v.clone(),
             repartitioned.partitioner,
         );
+        if source != INVALID {
+            b.repartitions.insert(topic, (self.node, source));
+        }
         drop(b);
         self.derive(source, Some(k), Some(v), false)
     }
