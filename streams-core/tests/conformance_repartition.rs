@@ -688,8 +688,9 @@ impl Processor<String, String, (), ()> for SimpleProcessor {
 #[test]
 #[ignore = "differs from Kafka: the repartition topics, node names and sub-topologies match, \
             but (1) Kafka's count(Materialized) with an unnamed store uses up one extra number \
-            (this crate's count(Materialized::new()) numbers as Kafka's count()), (2) Kafka's \
-            stream-stream join uses up three more numbers than this crate's, and (3) Kafka lists \
+            (this crate's count(Materialized::new()) numbers as Kafka's count()), (2) a named \
+            stream-stream join uses up three more numbers in Kafka (it generates and discards \
+            the names of its windowed, join and merge nodes), and (3) Kafka lists \
             a node's successors in an order that depends on Java hash iteration; this crate \
             lists them in the order they were added"]
 fn four_named_repartitions_unoptimized_description() {
