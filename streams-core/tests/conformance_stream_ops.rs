@@ -677,3 +677,291 @@ fn operators_preserve_or_drop_serdes_as_kafka() {
     assert_eq!(raw("repartition"), vec![tagged]);
     assert_eq!(raw("repartition-with"), vec![(s("my:k"), s("my:v"))]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// StreamsBuilderTest (streams/src/test/java/org/apache/kafka/streams/): the stateless cases.
+// Kafka's `assertNamesForOperation` lists the topology's nodes; here they are read from the
+// topology description.
+
+/// The names of all nodes of a built topology, sorted.
+fn node_names(builder: StreamsBuilder) -> Vec<String> {
+    let description = builder.build().unwrap().describe().to_string();
+    let mut names: Vec<String> = description
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            ["Source: ", "Processor: ", "Sink: "]
+                .iter()
+                .find_map(|p| l.strip_prefix(p))
+                .and_then(|rest| rest.split(' ').next())
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn sorted(names: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    v.sort();
+    v
+}
+
+const STREAM_TOPIC: &str = "stream-topic";
+const STREAM_TOPIC_TWO: &str = "stream-topic-two";
+const STREAM_OPERATION_NAME: &str = "stream-operation";
+
+// StreamsBuilderTest.shouldProcessingFromSinkTopic
+#[test]
+fn processing_from_a_sink_topic() {
+    let builder = StreamsBuilder::new();
+    let source = builder.stream("topic-source", string_consumed());
+    source.to("topic-sink", Produced::new());
+    let processed = capture(&source);
+    let driver = driver(builder);
+    driver
+        .input_topic_with_time("topic-source", StringSerde, StringSerde, 0, Duration::ZERO)
+        .pipe_input(s("A"), s("aa"))
+        .unwrap();
+    assert_eq!(seen(&processed), vec![(s("A"), s("aa"), 0)]);
+}
+
+// StreamsBuilderTest.shouldProcessViaRepartitionTopic
+#[test]
+fn processing_via_a_repartition_topic() {
+    let builder = StreamsBuilder::new();
+    let source = builder.stream("topic-source", string_consumed());
+    let through = source.repartition(Repartitioned::new());
+    let source_processed = capture(&source);
+    let through_processed = capture(&through);
+    let driver = driver(builder);
+    driver
+        .input_topic_with_time("topic-source", StringSerde, StringSerde, 0, Duration::ZERO)
+        .pipe_input(s("A"), s("aa"))
+        .unwrap();
+    assert_eq!(seen(&source_processed), vec![(s("A"), s("aa"), 0)]);
+    assert_eq!(seen(&through_processed), vec![(s("A"), s("aa"), 0)]);
+}
+
+// StreamsBuilderTest.shouldMergeStreams
+#[test]
+fn builder_merges_streams() {
+    let builder = StreamsBuilder::new();
+    let source1 = builder.stream("topic-1", string_consumed());
+    let source2 = builder.stream("topic-2", string_consumed());
+    let processed = capture(&source1.merge(&source2));
+    let driver = driver(builder);
+    let in1 = driver.input_topic_with_time("topic-1", StringSerde, StringSerde, 0, Duration::ZERO);
+    let in2 = driver.input_topic_with_time("topic-2", StringSerde, StringSerde, 0, Duration::ZERO);
+    in1.pipe_input(s("A"), s("aa")).unwrap();
+    in2.pipe_input(s("B"), s("bb")).unwrap();
+    in2.pipe_input(s("C"), s("cc")).unwrap();
+    in1.pipe_input(s("D"), s("dd")).unwrap();
+    assert_eq!(
+        seen(&processed),
+        vec![
+            (s("A"), s("aa"), 0),
+            (s("B"), s("bb"), 0),
+            (s("C"), s("cc"), 0),
+            (s("D"), s("dd"), 0)
+        ]
+    );
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForStreamSourceProcessor
+#[test]
+fn named_stream_source() {
+    let builder = StreamsBuilder::new();
+    builder.stream(STREAM_TOPIC, string_consumed().with_name("source-node"));
+    builder.stream(STREAM_TOPIC_TWO, string_consumed());
+    assert_eq!(
+        node_names(builder),
+        sorted(&["source-node", "KSTREAM-SOURCE-0000000001"])
+    );
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForSinkProcessor
+#[test]
+fn named_sink() {
+    let builder = StreamsBuilder::new();
+    let stream = builder.stream(STREAM_TOPIC, string_consumed());
+    stream.to(
+        STREAM_TOPIC_TWO,
+        Produced::new().with_name("sink-processor"),
+    );
+    stream.to(STREAM_TOPIC_TWO, Produced::new());
+    assert_eq!(
+        node_names(builder),
+        sorted(&[
+            "KSTREAM-SOURCE-0000000000",
+            "sink-processor",
+            "KSTREAM-SINK-0000000002"
+        ])
+    );
+}
+
+/// StreamsBuilderTest's single-operation naming cases: `op` on a named stream.
+fn named_operation(op: impl FnOnce(KStream<String, String>)) -> Vec<String> {
+    let builder = StreamsBuilder::new();
+    op(builder
+        .stream(STREAM_TOPIC, string_consumed())
+        .named(STREAM_OPERATION_NAME));
+    node_names(builder)
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForMapOperation
+#[test]
+fn named_map() {
+    assert_eq!(
+        named_operation(|s| {
+            s.map(|k, v| (k, v));
+        }),
+        sorted(&["KSTREAM-SOURCE-0000000000", STREAM_OPERATION_NAME])
+    );
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForMapValuesOperation
+#[test]
+fn named_map_values() {
+    assert_eq!(
+        named_operation(|s| {
+            s.map_values(|v| v);
+        }),
+        sorted(&["KSTREAM-SOURCE-0000000000", STREAM_OPERATION_NAME])
+    );
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForMapValuesWithKeyOperation
+#[test]
+fn named_map_values_with_key() {
+    assert_eq!(
+        named_operation(|s| {
+            s.map_values_with_key(|_, v| v);
+        }),
+        sorted(&["KSTREAM-SOURCE-0000000000", STREAM_OPERATION_NAME])
+    );
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForFilterOperation
+#[test]
+fn named_filter() {
+    assert_eq!(
+        named_operation(|s| {
+            s.filter(|_, _| true);
+        }),
+        sorted(&["KSTREAM-SOURCE-0000000000", STREAM_OPERATION_NAME])
+    );
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForForEachOperation
+#[test]
+fn named_foreach() {
+    assert_eq!(
+        named_operation(|s| s.foreach(|_, _| {})),
+        sorted(&["KSTREAM-SOURCE-0000000000", STREAM_OPERATION_NAME])
+    );
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForSplitOperation
+#[test]
+fn named_split() {
+    let builder = StreamsBuilder::new();
+    let _ = builder
+        .stream(STREAM_TOPIC, string_consumed())
+        .named("branch-processor")
+        .split()
+        .branch(|_, _| true, Branched::named("-1"))
+        .branch(|_, _| false, Branched::named("-2"));
+    assert_eq!(
+        node_names(builder),
+        sorted(&[
+            "KSTREAM-SOURCE-0000000000",
+            "branch-processor",
+            "branch-processor-1",
+            "branch-processor-2"
+        ])
+    );
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForMergeOperation
+#[test]
+fn named_merge() {
+    let builder = StreamsBuilder::new();
+    let source1 = builder.stream("topic-1", string_consumed());
+    let source2 = builder.stream("topic-2", string_consumed());
+    source1.named("merge-processor").merge(&source2);
+    assert_eq!(
+        node_names(builder),
+        sorted(&[
+            "KSTREAM-SOURCE-0000000000",
+            "KSTREAM-SOURCE-0000000001",
+            "merge-processor"
+        ])
+    );
+}
+
+// StreamsBuilderTest.shouldUseSpecifiedNameForProcessOperation
+#[test]
+fn named_process() {
+    let builder = StreamsBuilder::new();
+    capture(
+        &builder
+            .stream(STREAM_TOPIC, string_consumed())
+            .named("test-processor"),
+    );
+    assert_eq!(
+        node_names(builder),
+        sorted(&["KSTREAM-SOURCE-0000000000", "test-processor"])
+    );
+}
+
+// StreamsBuilderTest.shouldAllowStreamsFromSameTopic (and both streams get every record)
+#[test]
+fn streams_from_the_same_topic() {
+    let builder = StreamsBuilder::new();
+    let first = capture(&builder.stream("topic", string_consumed()));
+    let second = capture(&builder.stream("topic", string_consumed()));
+    let driver = driver(builder);
+    driver
+        .input_topic("topic", StringSerde, StringSerde)
+        .pipe_input_at(s("k"), s("v"), 5)
+        .unwrap();
+    assert_eq!(seen(&first), vec![(s("k"), s("v"), 5)]);
+    assert_eq!(seen(&second), vec![(s("k"), s("v"), 5)]);
+}
+
+// StreamsBuilderTest.shouldAllowReadingFromSameCollectionOfTopics
+#[test]
+fn streams_from_the_same_collection_of_topics() {
+    let builder = StreamsBuilder::new();
+    builder.stream_from(&["topic1", "topic2"], string_consumed());
+    builder.stream_from(&["topic2", "topic1"], string_consumed());
+    assert!(builder.build().is_ok());
+}
+
+// StreamsBuilderTest.shouldNotAllowReadingFromOverlappingAndUnequalCollectionOfTopics
+#[test]
+fn streams_from_overlapping_topic_collections_fail() {
+    let builder = StreamsBuilder::new();
+    builder.stream_from(&["topic"], string_consumed());
+    builder.stream_from(&["topic", "anotherTopic"], string_consumed());
+    assert!(builder.build().is_err());
+}
+
+// StreamsBuilderTest.shouldNotAllowTablesFromSameTopic
+#[test]
+fn tables_from_the_same_topic_fail() {
+    let builder = StreamsBuilder::new();
+    builder.table("topic", string_consumed(), Materialized::new());
+    builder.table("topic", string_consumed(), Materialized::new());
+    assert!(builder.build().is_err());
+}
+
+// StreamsBuilderTest.shouldNowAllowStreamAndTableFromSameTopic
+#[test]
+fn stream_and_table_from_the_same_topic_fail() {
+    let builder = StreamsBuilder::new();
+    builder.stream("topic", string_consumed());
+    builder.table("topic", string_consumed(), Materialized::new());
+    assert!(builder.build().is_err());
+}

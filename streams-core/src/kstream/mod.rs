@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
 use crate::processor::internals::partitioner::StreamPartitioner;
-use crate::processor::internals::plan::TopicName;
+use crate::processor::internals::plan::{TopicName, TypeSig};
 use crate::processor::internals::sink::{SinkTopic, TopicNameExtractor};
 use crate::processor::{Processor, Topology};
 use crate::record::RecordMetadata;
@@ -57,6 +57,9 @@ struct BuilderInner {
     /// Repartition topic (without the application id) -> (the node written into it, the
     /// source node reading it back): a named grouping reuses its repartition.
     repartitions: HashMap<String, (usize, usize)>,
+    /// Source nodes of `stream` / `stream_from` with their topics: streaming the same topics
+    /// again shares the node.
+    shared_sources: Vec<(Vec<TopicName>, usize)>,
 }
 
 impl BuilderInner {
@@ -184,6 +187,7 @@ impl StreamsBuilder {
                 index: 0,
                 defaults: HashMap::new(),
                 repartitions: HashMap::new(),
+                shared_sources: Vec::new(),
             })),
         }
     }
@@ -230,23 +234,62 @@ impl StreamsBuilder {
 
     /// One stream of the records of several topics (read as one source; records are taken in
     /// timestamp order across the topics' partitions of a task).
+    ///
+    /// As in Kafka Streams, the same topics may be streamed more than once (with the same key
+    /// and value types): the streams share one source node, which reads the records with the
+    /// serdes of the first. Overlapping but different topic sets are an error.
     pub fn stream_from<K: Data, V: Data>(
         &self,
         topics: &[&str],
         consumed: Consumed<K, V>,
     ) -> KStream<K, V> {
+        self.source(topics, consumed, true)
+    }
+
+    /// A source node for `topics`, or (`shared`, for `stream`) the existing one of an earlier
+    /// `stream` of the same topics.
+    fn source<K: Data, V: Data>(
+        &self,
+        topics: &[&str],
+        consumed: Consumed<K, V>,
+        shared: bool,
+    ) -> KStream<K, V> {
         let mut b = self.inner.borrow_mut();
-        let name = match &consumed.name {
-            Some(n) => n.clone(),
-            None => b.new_name("KSTREAM-SOURCE-"),
-        };
+        // Kafka uses up a number for a named source too.
+        let generated = b.new_name("KSTREAM-SOURCE-");
+        let name = consumed.name.clone().unwrap_or(generated);
         let key_serde = consumed.key_serde.clone();
         let value_serde = consumed.value_serde.clone();
-        let topics = topics
+        let topics: Vec<TopicName> = topics
             .iter()
             .map(|t| TopicName::User((*t).to_string()))
             .collect();
-        let node = b.try_add(|t| t.add_source_node(&name, consumed, topics));
+        let existing = if shared {
+            b.shared_sources
+                .iter()
+                .find(|(ts, _)| ts.len() == topics.len() && topics.iter().all(|t| ts.contains(t)))
+                .map(|(_, node)| *node)
+        } else {
+            None
+        };
+        let node = match existing {
+            Some(node) if b.topology.nodes[node].output == Some(TypeSig::of::<K, V>()) => node,
+            Some(node) => {
+                let first = b.topology.nodes[node].name.clone();
+                b.fail(StreamsError::InvalidTopology(format!(
+                    "source `{name}` reads the topics of source `{first}` with other key or \
+                     value types; stream a topic with one pair of types and map the stream"
+                )));
+                INVALID
+            }
+            None => {
+                let node = b.try_add(|t| t.add_source_node(&name, consumed, topics.clone()));
+                if shared && node != INVALID {
+                    b.shared_sources.push((topics, node));
+                }
+                node
+            }
+        };
         drop(b);
         KStream {
             builder: self.inner.clone(),
@@ -279,7 +322,7 @@ impl StreamsBuilder {
             policy: consumed.policy,
             name: consumed.name,
         };
-        let source = self.stream(topic, nullable);
+        let source = self.source(&[topic], nullable, false);
         ktable::table_from_source(&source, m)
     }
 
@@ -367,6 +410,15 @@ impl<K: Data, V: Data> KStream<K, V> {
         }
     }
 
+    /// Kafka Streams uses up a number for an operation named with `Named` too, so that naming
+    /// one operation does not renumber the others: the public stateless operations call this
+    /// before adding their node.
+    fn use_up_number_if_named(&self, prefix: &str) {
+        if self.next_name.is_some() {
+            self.builder.borrow_mut().new_name(prefix);
+        }
+    }
+
     fn derive<K2, V2>(
         &self,
         node: usize,
@@ -428,6 +480,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Keeps records for which `predicate` is true.
     pub fn filter(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> Self {
+        self.use_up_number_if_named("KSTREAM-FILTER-");
         let pred = Arc::new(predicate);
         self.add(
             "KSTREAM-FILTER-",
@@ -443,6 +496,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Drops records for which `predicate` is true.
     pub fn filter_not(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> Self {
+        self.use_up_number_if_named("KSTREAM-FILTER-");
         let pred = Arc::new(predicate);
         self.add(
             "KSTREAM-FILTER-",
@@ -461,6 +515,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         mapper: impl Fn(K, V) -> (K2, V2) + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
+        self.use_up_number_if_named("KSTREAM-MAP-");
         let f = Arc::new(mapper);
         self.add("KSTREAM-MAP-", move || Map(f.clone()), None, None, true)
     }
@@ -478,6 +533,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         mapper: impl Fn(&K, V) -> V2 + Send + Sync + 'static,
     ) -> KStream<K, V2> {
+        self.use_up_number_if_named("KSTREAM-MAPVALUES-");
         let f = Arc::new(mapper);
         self.add(
             "KSTREAM-MAPVALUES-",
@@ -496,6 +552,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         I: IntoIterator<Item = (K2, V2)> + 'static,
     {
+        self.use_up_number_if_named("KSTREAM-FLATMAP-");
         let f = Arc::new(mapper);
         self.add(
             "KSTREAM-FLATMAP-",
@@ -514,6 +571,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         I: IntoIterator<Item = V2> + 'static,
     {
+        self.use_up_number_if_named("KSTREAM-FLATMAPVALUES-");
         let f = Arc::new(move |_: &K, v: V| mapper(v));
         self.add(
             "KSTREAM-FLATMAPVALUES-",
@@ -529,6 +587,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         selector: impl Fn(&K, &V) -> K2 + Send + Sync + 'static,
     ) -> KStream<K2, V> {
+        self.use_up_number_if_named("KSTREAM-KEY-SELECT-");
         let f = Arc::new(selector);
         self.add(
             "KSTREAM-KEY-SELECT-",
@@ -541,6 +600,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Calls `action` for each record and passes the record on.
     pub fn peek(&self, action: impl Fn(&K, &V) + Send + Sync + 'static) -> Self {
+        self.use_up_number_if_named("KSTREAM-PEEK-");
         let f = Arc::new(action);
         self.add(
             "KSTREAM-PEEK-",
@@ -553,6 +613,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Calls `action` for each record (a terminal operation).
     pub fn foreach(&self, action: impl Fn(&K, &V) + Send + Sync + 'static) {
+        self.use_up_number_if_named("KSTREAM-FOREACH-");
         let f = Arc::new(action);
         self.add_node::<K, V, _, _>("KSTREAM-FOREACH-", move || Peek(f.clone()), &[]);
     }
@@ -598,10 +659,8 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// # Ok::<(), StreamsError>(())
     /// ```
     pub fn split(&self) -> BranchedKStream<K, V> {
-        let prefix = match &self.next_name {
-            Some(n) => n.clone(),
-            None => self.builder.borrow_mut().new_name("KSTREAM-BRANCH-"),
-        };
+        let generated = self.builder.borrow_mut().new_name("KSTREAM-BRANCH-");
+        let prefix = self.next_name.clone().unwrap_or(generated);
         BranchedKStream {
             stream: KStream {
                 next_name: None,
@@ -633,9 +692,11 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     fn sink(&self, topic: SinkTopic<K, V>, produced: Produced<K, V>) {
         let mut b = self.builder.borrow_mut();
+        // Kafka uses up a number for a named sink too.
+        let generated = b.new_name("KSTREAM-SINK-");
         let name = match (&produced.name, &self.next_name) {
             (Some(n), _) | (None, Some(n)) => n.clone(),
-            _ => b.new_name("KSTREAM-SINK-"),
+            _ => generated,
         };
         let (Some(k), Some(v)) = (
             b.serde_for(produced.key_serde, &self.key_serde),
