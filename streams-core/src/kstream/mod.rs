@@ -891,7 +891,8 @@ pub struct BranchedKStream<K: Data, V: Data> {
 
 impl<K: Data, V: Data> Drop for BranchedKStream<K, V> {
     fn drop(&mut self) {
-        if !self.finished {
+        // Not while unwinding: the builder may be borrowed by the code that panicked.
+        if !self.finished && !std::thread::panicking() {
             self.finish(false);
         }
     }
