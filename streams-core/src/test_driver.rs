@@ -12,6 +12,11 @@
 //! the source declared first); across tasks, the task with the lowest id that has records
 //! waiting goes first. Kafka's own driver processes in pipe order instead.
 //!
+//! With `max.task.idle.ms` set, a task with several input partitions, some of them empty,
+//! waits that long on the mock wall clock ([`TopologyTestDriver::advance_wall_clock_time`])
+//! before it processes the records it has, as Kafka's driver does; with the default 0 it never
+//! waits.
+//!
 //! # Partitions
 //! Every topic has one partition unless set with [`TopologyTestDriverBuilder::partitions`].
 //! Keyed records are partitioned by murmur2 of the key bytes (Kafka's default partitioner),
@@ -19,7 +24,7 @@
 //! Streams would give them.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -229,7 +234,14 @@ struct Inner {
     /// Every record written to each changelog topic-partition, in offset order.
     changelogs: ChangelogLogs,
     outputs: HashMap<String, VecDeque<Captured>>,
+    /// Every topic a record was written to (sinks, repartition and changelog topics).
+    produced: BTreeSet<String>,
     wall_clock: i64,
+    /// `max.task.idle.ms`: how long (on the mock wall clock) a task with several inputs, some
+    /// empty, waits before it processes what it has. 0: it never waits.
+    max_task_idle: i64,
+    /// Per waiting task: the mock wall-clock time until which it waits.
+    idle_deadlines: HashMap<TaskId, i64>,
     /// Set when a task could not be reopened: the driver refuses further work.
     failed: Option<String>,
     /// Global topic → (index of its global store in the plan, next offset per partition).
@@ -330,6 +342,9 @@ impl Inner {
     fn route_captured(&mut self) -> Result<()> {
         let captured = std::mem::take(&mut *self.captured.borrow_mut());
         for r in captured {
+            if !self.produced.contains(&r.topic) {
+                self.produced.insert(r.topic.clone());
+            }
             if self.routes.contains_key(&r.topic) || self.globals.contains_key(&r.topic) {
                 self.enqueue(
                     &r.topic,
@@ -355,18 +370,53 @@ impl Inner {
             return Err(StreamsError::Driver(why.clone()));
         }
         loop {
+            let mut processed = false;
             loop {
                 self.route_captured()?;
-                if !self.manager.process_next()? {
+                if !self.process_next()? {
                     break;
                 }
+                processed = true;
             }
             self.commit()?;
             self.route_captured()?;
-            if self.manager.queued() == 0 {
+            // Records left only in tasks that wait for their other inputs (`max.task.idle.ms`).
+            if self.manager.queued() == 0 || !processed {
                 return Ok(());
             }
         }
+    }
+
+    /// Processes one record of the first task (by id) that has records and does not wait: a
+    /// task with several inputs, some empty, waits `max.task.idle.ms` of mock wall-clock time
+    /// from when it found one empty, as Kafka's driver.
+    fn process_next(&mut self) -> Result<bool> {
+        if self.max_task_idle <= 0 {
+            return self.manager.process_next();
+        }
+        for id in self.manager.task_ids() {
+            let Some(task) = self.manager.task_mut(id) else {
+                continue;
+            };
+            if task.queued() == 0 {
+                self.idle_deadlines.remove(&id);
+                continue;
+            }
+            let inputs = task.queues().len();
+            if inputs > 1 && (0..inputs).any(|qi| task.queued_in(qi) == 0) {
+                let deadline = *self
+                    .idle_deadlines
+                    .entry(id)
+                    .or_insert(self.wall_clock.saturating_add(self.max_task_idle));
+                if self.wall_clock < deadline {
+                    continue;
+                }
+            } else {
+                self.idle_deadlines.remove(&id);
+            }
+            return task.process_one();
+        }
+        Ok(false)
     }
 
     /// Commits every task and writes its checkpoint (the changelog end offsets).
@@ -555,7 +605,11 @@ impl TopologyTestDriverBuilder {
             temp_state_dir,
             changelogs,
             outputs: HashMap::new(),
+            produced: BTreeSet::new(),
             wall_clock: self.wall_clock,
+            max_task_idle: i64::try_from(self.config.max_task_idle()?.as_millis())
+                .unwrap_or(i64::MAX),
+            idle_deadlines: HashMap::new(),
             failed: None,
             globals: HashMap::new(),
         };
@@ -794,6 +848,25 @@ impl TopologyTestDriver {
     /// The real name of an internal topic, `<application.id>-<name>`.
     pub fn internal_topic_name(&self, name: &str) -> String {
         format!("{}-{name}", self.inner.borrow().application_id)
+    }
+
+    /// The names of all topics records were written to so far: sink topics, and the internal
+    /// repartition and changelog topics (with their `<application.id>-` prefix). Kafka's
+    /// `producedTopicNames()`.
+    ///
+    /// ```
+    /// # use streams_core::*;
+    /// let builder = StreamsBuilder::new();
+    /// builder.stream("in", Consumed::with(StringSerde, StringSerde))
+    ///     .group_by_key().count(Materialized::named("counts"));
+    /// let driver = TopologyTestDriver::new(builder.build()?, StreamsConfig::new("app"))?;
+    /// assert!(driver.produced_topic_names().is_empty());
+    /// driver.input_topic("in", StringSerde, StringSerde).pipe_input("k".into(), "v".into())?;
+    /// assert_eq!(driver.produced_topic_names(), ["app-counts-changelog".to_string()].into());
+    /// # Ok::<(), StreamsError>(())
+    /// ```
+    pub fn produced_topic_names(&self) -> BTreeSet<String> {
+        self.inner.borrow().produced.clone()
     }
 
     /// Number of partitions the driver gives `topic`.

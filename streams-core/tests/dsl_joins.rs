@@ -439,8 +439,8 @@ fn a_rekeyed_stream_is_repartitioned_before_the_join() {
     let topology = rekeyed_join();
     let described = topology.describe().to_string();
     assert!(
-        described.contains("Sink: KSTREAM-KEY-SELECT-0000000002-repartition-sink (topic: KSTREAM-KEY-SELECT-0000000002-repartition)")
-            && described.contains("Source: KSTREAM-KEY-SELECT-0000000002-repartition-source (topics: [KSTREAM-KEY-SELECT-0000000002-repartition])\n      --> KSTREAM-WINDOWED-0000000004"),
+        described.contains("Sink: KSTREAM-SINK-0000000003 (topic: KSTREAM-KEY-SELECT-0000000002-repartition)")
+            && described.contains("Source: KSTREAM-SOURCE-0000000005 (topics: [KSTREAM-KEY-SELECT-0000000002-repartition])\n      --> KSTREAM-WINDOWED-0000000007"),
         "{described}"
     );
     assert_eq!(described.matches("Sub-topology").count(), 2, "{described}");
@@ -664,7 +664,7 @@ fn a_rekeyed_stream_is_repartitioned_before_a_table_join() {
     let topology = builder.build().unwrap();
     let described = topology.describe().to_string();
     assert!(
-        described.contains("(topics: [KSTREAM-KEY-SELECT-0000000004-repartition])\n      --> KSTREAM-JOIN-0000000005"),
+        described.contains("(topics: [KSTREAM-KEY-SELECT-0000000004-repartition])\n      --> KSTREAM-JOIN-0000000008"),
         "{described}"
     );
     let driver = TopologyTestDriver::builder(topology, StreamsConfig::new("rekey-table"))

@@ -490,19 +490,22 @@ fn describe_shows_sub_topologies_split_at_repartition_topics() {
     Source: KSTREAM-SOURCE-0000000000 (topics: [input])
       --> KSTREAM-KEY-SELECT-0000000001
     Processor: KSTREAM-KEY-SELECT-0000000001 (stores: [])
-      --> KSTREAM-REPARTITION-0000000002-repartition-sink
+      --> KSTREAM-FILTER-0000000004
       <-- KSTREAM-SOURCE-0000000000
-    Sink: KSTREAM-REPARTITION-0000000002-repartition-sink (topic: KSTREAM-REPARTITION-0000000002-repartition)
+    Processor: KSTREAM-FILTER-0000000004 (stores: [])
+      --> KSTREAM-SINK-0000000003
       <-- KSTREAM-KEY-SELECT-0000000001
+    Sink: KSTREAM-SINK-0000000003 (topic: KSTREAM-REPARTITION-0000000002-repartition)
+      <-- KSTREAM-FILTER-0000000004
 
   Sub-topology: 1
-    Source: KSTREAM-REPARTITION-0000000002-repartition-source (topics: [KSTREAM-REPARTITION-0000000002-repartition])
-      --> KSTREAM-MAPVALUES-0000000003
-    Processor: KSTREAM-MAPVALUES-0000000003 (stores: [])
-      --> KSTREAM-SINK-0000000004
-      <-- KSTREAM-REPARTITION-0000000002-repartition-source
-    Sink: KSTREAM-SINK-0000000004 (topic: output)
-      <-- KSTREAM-MAPVALUES-0000000003
+    Source: KSTREAM-SOURCE-0000000005 (topics: [KSTREAM-REPARTITION-0000000002-repartition])
+      --> KSTREAM-MAPVALUES-0000000006
+    Processor: KSTREAM-MAPVALUES-0000000006 (stores: [])
+      --> KSTREAM-SINK-0000000007
+      <-- KSTREAM-SOURCE-0000000005
+    Sink: KSTREAM-SINK-0000000007 (topic: output)
+      <-- KSTREAM-MAPVALUES-0000000006
 
 ";
     assert_eq!(description.to_string(), expected);

@@ -298,9 +298,17 @@ fn names_must_be_unique() {
 
 #[test]
 fn a_topic_is_read_by_one_source() {
+    // Streaming the same topic twice shares one source (Kafka's StreamsBuilderTest
+    // .shouldAllowStreamsFromSameTopic), if the types agree.
     let builder = StreamsBuilder::new();
     builder.stream("in", Consumed::with(StringSerde, StringSerde));
+    builder.stream("in", Consumed::with(StringSerde, I64Serde));
+    let m = topology_error(builder.build());
+    assert!(m.contains("with other key or value types"), "{m}");
+    // Overlapping but different topic sets cannot share a source.
+    let builder = StreamsBuilder::new();
     builder.stream("in", Consumed::with(StringSerde, StringSerde));
+    builder.stream_from(&["in", "other"], Consumed::with(StringSerde, StringSerde));
     let m = topology_error(builder.build());
     assert!(m.contains("topic `in` is already read"), "{m}");
 }

@@ -78,18 +78,17 @@ impl<K: Data, V: Data, VA: Data> CogroupInput<K, VA> for Input<K, V, VA> {
     }
 
     fn prepare(&self, store_name: &str) {
-        if self.grouped.stream.repartition_required {
-            // Kafka generates the names of the repartition's sink, filter and source even when
-            // it does not use them (or reuses the topic): later generated names, of stores too,
-            // stay the same as Kafka's.
+        let mut input = self.input.borrow_mut();
+        if input.is_none() {
+            *input = Some(self.grouped.aggregation_input(store_name));
+        } else if self.grouped.stream.repartition_required {
+            // Aggregating the cogroup again reuses its repartition topic, but Kafka generates
+            // the names of the repartition's sink, filter and source anyway: later generated
+            // names, of stores too, stay the same as Kafka's.
             let mut b = self.grouped.stream.builder.borrow_mut();
             for prefix in ["KSTREAM-SINK-", "KSTREAM-FILTER-", "KSTREAM-SOURCE-"] {
                 b.new_name(prefix);
             }
-        }
-        let mut input = self.input.borrow_mut();
-        if input.is_none() {
-            *input = Some(self.grouped.aggregation_input(store_name));
         }
     }
 

@@ -937,13 +937,16 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
             };
         };
         let name = self.name.clone().unwrap_or_else(|| store_name.clone());
-        let repartitioned = self.stream.repartition(Repartitioned {
-            name: Some(name),
-            key_serde: Some(ks.clone()),
-            value_serde: Some(Arc::new(ChangeSerde(vs))),
-            partitions: None,
-            partitioner: None,
-        });
+        let repartitioned = self.stream.repartition_as(
+            Repartitioned {
+                name: Some(name),
+                key_serde: Some(ks.clone()),
+                value_serde: Some(Arc::new(ChangeSerde(vs))),
+                partitions: None,
+                partitioner: None,
+            },
+            false,
+        );
         let mut m = m;
         if m.key_serde.is_none() {
             m.key_serde = Some(ks);

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
 use crate::processor::internals::partitioner::StreamPartitioner;
-use crate::processor::internals::plan::TopicName;
+use crate::processor::internals::plan::{TopicName, TypeSig};
 use crate::processor::internals::sink::{SinkTopic, TopicNameExtractor};
 use crate::processor::{FixedKeyAdapter, FixedKeyProcessor, Processor, Topology};
 use crate::record::RecordMetadata;
@@ -61,6 +61,12 @@ struct BuilderInner {
     topology: Topology,
     index: usize,
     defaults: HashMap<TypeId, Box<dyn Any>>,
+    /// Repartition topic (without the application id) -> (the node written into it, the
+    /// source node reading it back): a named grouping reuses its repartition.
+    repartitions: HashMap<String, (usize, usize)>,
+    /// Source nodes of `stream` / `stream_from` with their topics: streaming the same topics
+    /// again shares the node.
+    shared_sources: Vec<(Vec<TopicName>, usize)>,
 }
 
 impl BuilderInner {
@@ -187,6 +193,8 @@ impl StreamsBuilder {
                 topology: Topology::new(),
                 index: 0,
                 defaults: HashMap::new(),
+                repartitions: HashMap::new(),
+                shared_sources: Vec::new(),
             })),
         }
     }
@@ -233,6 +241,10 @@ impl StreamsBuilder {
 
     /// One stream of the records of several topics (read as one source; records are taken in
     /// timestamp order across the topics' partitions of a task).
+    ///
+    /// As in Kafka Streams, the same topics may be streamed more than once (with the same key
+    /// and value types): the streams share one source node, which reads the records with the
+    /// serdes of the first. Overlapping but different topic sets are an error.
     pub fn stream_from<K: Data, V: Data>(
         &self,
         topics: &[&str],
@@ -242,7 +254,7 @@ impl StreamsBuilder {
             .iter()
             .map(|t| TopicName::User((*t).to_string()))
             .collect();
-        self.source(topics, consumed)
+        self.source(topics, consumed, true)
     }
 
     /// One stream of every topic whose whole name matches the regular expression `pattern`
@@ -270,22 +282,53 @@ impl StreamsBuilder {
         pattern: &str,
         consumed: Consumed<K, V>,
     ) -> KStream<K, V> {
-        self.source(vec![TopicName::Pattern(pattern.to_string())], consumed)
+        self.source(
+            vec![TopicName::Pattern(pattern.to_string())],
+            consumed,
+            true,
+        )
     }
 
+    /// A source node for `topics`, or (`shared`, for `stream`) the existing one of an earlier
+    /// `stream` of the same topics.
     fn source<K: Data, V: Data>(
         &self,
         topics: Vec<TopicName>,
         consumed: Consumed<K, V>,
+        shared: bool,
     ) -> KStream<K, V> {
         let mut b = self.inner.borrow_mut();
-        let name = match &consumed.name {
-            Some(n) => n.clone(),
-            None => b.new_name("KSTREAM-SOURCE-"),
-        };
+        // Kafka uses up a number for a named source too.
+        let generated = b.new_name("KSTREAM-SOURCE-");
+        let name = consumed.name.clone().unwrap_or(generated);
         let key_serde = consumed.key_serde.clone();
         let value_serde = consumed.value_serde.clone();
-        let node = b.try_add(|t| t.add_source_node(&name, consumed, topics));
+        let existing = if shared {
+            b.shared_sources
+                .iter()
+                .find(|(ts, _)| ts.len() == topics.len() && topics.iter().all(|t| ts.contains(t)))
+                .map(|(_, node)| *node)
+        } else {
+            None
+        };
+        let node = match existing {
+            Some(node) if b.topology.nodes[node].output == Some(TypeSig::of::<K, V>()) => node,
+            Some(node) => {
+                let first = b.topology.nodes[node].name.clone();
+                b.fail(StreamsError::InvalidTopology(format!(
+                    "source `{name}` reads the topics of source `{first}` with other key or \
+                     value types; stream a topic with one pair of types and map the stream"
+                )));
+                INVALID
+            }
+            None => {
+                let node = b.try_add(|t| t.add_source_node(&name, consumed, topics.clone()));
+                if shared && node != INVALID {
+                    b.shared_sources.push((topics, node));
+                }
+                node
+            }
+        };
         drop(b);
         KStream {
             builder: self.inner.clone(),
@@ -318,7 +361,7 @@ impl StreamsBuilder {
             policy: consumed.policy,
             name: consumed.name,
         };
-        let source = self.stream(topic, nullable);
+        let source = self.source(vec![TopicName::User(topic.to_string())], nullable, false);
         ktable::table_from_source(&source, m)
     }
 
@@ -406,6 +449,15 @@ impl<K: Data, V: Data> KStream<K, V> {
         }
     }
 
+    /// Kafka Streams uses up a number for an operation named with `Named` too, so that naming
+    /// one operation does not renumber the others: the public stateless operations call this
+    /// before adding their node.
+    fn use_up_number_if_named(&self, prefix: &str) {
+        if self.next_name.is_some() {
+            self.builder.borrow_mut().new_name(prefix);
+        }
+    }
+
     fn derive<K2, V2>(
         &self,
         node: usize,
@@ -467,6 +519,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Keeps records for which `predicate` is true.
     pub fn filter(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> Self {
+        self.use_up_number_if_named("KSTREAM-FILTER-");
         let pred = Arc::new(predicate);
         self.add(
             "KSTREAM-FILTER-",
@@ -482,6 +535,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Drops records for which `predicate` is true.
     pub fn filter_not(&self, predicate: impl Fn(&K, &V) -> bool + Send + Sync + 'static) -> Self {
+        self.use_up_number_if_named("KSTREAM-FILTER-");
         let pred = Arc::new(predicate);
         self.add(
             "KSTREAM-FILTER-",
@@ -500,6 +554,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         mapper: impl Fn(K, V) -> (K2, V2) + Send + Sync + 'static,
     ) -> KStream<K2, V2> {
+        self.use_up_number_if_named("KSTREAM-MAP-");
         let f = Arc::new(mapper);
         self.add("KSTREAM-MAP-", move || Map(f.clone()), None, None, true)
     }
@@ -517,6 +572,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         mapper: impl Fn(&K, V) -> V2 + Send + Sync + 'static,
     ) -> KStream<K, V2> {
+        self.use_up_number_if_named("KSTREAM-MAPVALUES-");
         let f = Arc::new(mapper);
         self.add(
             "KSTREAM-MAPVALUES-",
@@ -535,6 +591,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         I: IntoIterator<Item = (K2, V2)> + 'static,
     {
+        self.use_up_number_if_named("KSTREAM-FLATMAP-");
         let f = Arc::new(mapper);
         self.add(
             "KSTREAM-FLATMAP-",
@@ -553,6 +610,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     where
         I: IntoIterator<Item = V2> + 'static,
     {
+        self.use_up_number_if_named("KSTREAM-FLATMAPVALUES-");
         let f = Arc::new(move |_: &K, v: V| mapper(v));
         self.add(
             "KSTREAM-FLATMAPVALUES-",
@@ -568,6 +626,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         &self,
         selector: impl Fn(&K, &V) -> K2 + Send + Sync + 'static,
     ) -> KStream<K2, V> {
+        self.use_up_number_if_named("KSTREAM-KEY-SELECT-");
         let f = Arc::new(selector);
         self.add(
             "KSTREAM-KEY-SELECT-",
@@ -580,6 +639,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Calls `action` for each record and passes the record on.
     pub fn peek(&self, action: impl Fn(&K, &V) + Send + Sync + 'static) -> Self {
+        self.use_up_number_if_named("KSTREAM-PEEK-");
         let f = Arc::new(action);
         self.add(
             "KSTREAM-PEEK-",
@@ -592,11 +652,14 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     /// Calls `action` for each record (a terminal operation).
     pub fn foreach(&self, action: impl Fn(&K, &V) + Send + Sync + 'static) {
+        self.use_up_number_if_named("KSTREAM-FOREACH-");
         let f = Arc::new(action);
         self.add_node::<K, V, _, _>("KSTREAM-FOREACH-", move || Peek(f.clone()), &[]);
     }
 
     /// One stream of the records of both. Within a task, records are taken in timestamp order.
+    /// As in Kafka Streams, the result does not keep the inputs' serdes: a later sink or
+    /// repartition uses the serdes it is given, else the defaults for the types.
     pub fn merge(&self, other: &KStream<K, V>) -> Self {
         let mut b = self.builder.borrow_mut();
         let name = self.node_name(&mut b, "KSTREAM-MERGE-");
@@ -609,12 +672,12 @@ impl<K: Data, V: Data> KStream<K, V> {
             })
         };
         drop(b);
+        // As in Kafka Streams, the merged stream knows no serdes: a sink after it uses the
+        // ones given, else the defaults.
         self.derive(
             node,
-            self.key_serde.clone().or_else(|| other.key_serde.clone()),
-            self.value_serde
-                .clone()
-                .or_else(|| other.value_serde.clone()),
+            None,
+            None,
             self.repartition_required || other.repartition_required,
         )
     }
@@ -635,10 +698,8 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// # Ok::<(), StreamsError>(())
     /// ```
     pub fn split(&self) -> BranchedKStream<K, V> {
-        let prefix = match &self.next_name {
-            Some(n) => n.clone(),
-            None => self.builder.borrow_mut().new_name("KSTREAM-BRANCH-"),
-        };
+        let generated = self.builder.borrow_mut().new_name("KSTREAM-BRANCH-");
+        let prefix = self.next_name.clone().unwrap_or(generated);
         BranchedKStream {
             stream: KStream {
                 next_name: None,
@@ -646,6 +707,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             },
             prefix,
             branches: Vec::new(),
+            finished: false,
         }
     }
 
@@ -669,9 +731,11 @@ impl<K: Data, V: Data> KStream<K, V> {
 
     fn sink(&self, topic: SinkTopic<K, V>, produced: Produced<K, V>) {
         let mut b = self.builder.borrow_mut();
+        // Kafka uses up a number for a named sink too.
+        let generated = b.new_name("KSTREAM-SINK-");
         let name = match (&produced.name, &self.next_name) {
             (Some(n), _) | (None, Some(n)) => n.clone(),
-            _ => b.new_name("KSTREAM-SINK-"),
+            _ => generated,
         };
         let (Some(k), Some(v)) = (
             b.serde_for(produced.key_serde, &self.key_serde),
@@ -696,11 +760,61 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Writes the stream through an internal topic `<application.id>-<name>-repartition` and
     /// reads it back, so records are partitioned by their current key. Downstream operations
     /// run in a new sub-topology, in the task that owns the key's partition.
+    ///
+    /// Nodes are named as Kafka Streams names them: unnamed, the topic is
+    /// `KSTREAM-REPARTITION-<n>-repartition` and the nodes `KSTREAM-FILTER-<n+2>` ->
+    /// `KSTREAM-SINK-<n+1>` -> `KSTREAM-SOURCE-<n+3>`; named `x`, the topic is `x-repartition`
+    /// and the nodes `x-repartition-filter`, `-sink` and `-source` (the three numbers are used
+    /// up all the same, so later generated names match Kafka's).
+    ///
+    /// ```
+    /// # use streams_core::*;
+    /// let builder = StreamsBuilder::new();
+    /// builder.stream("in", Consumed::with(StringSerde, StringSerde))
+    ///     .repartition(Repartitioned::new().with_name("by-user"))
+    ///     .to("out", Produced::new());
+    /// let described = builder.build()?.describe().to_string();
+    /// assert!(described.contains("Sink: by-user-repartition-sink (topic: by-user-repartition)"));
+    /// # Ok::<(), StreamsError>(())
+    /// ```
     pub fn repartition(&self, repartitioned: Repartitioned<K, V>) -> Self {
+        self.repartition_as(repartitioned, true)
+    }
+
+    /// [`KStream::repartition`] with Kafka's node naming (`kafka_names`: a pass-through filter
+    /// node, three numbers used up) or, for callers with a naming scheme of their own, just
+    /// `<topic>-sink` and `<topic>-source`.
+    pub(crate) fn repartition_as(
+        &self,
+        repartitioned: Repartitioned<K, V>,
+        kafka_names: bool,
+    ) -> Self {
         let mut b = self.builder.borrow_mut();
         let base = match (&repartitioned.name, &self.next_name) {
             (Some(n), _) | (None, Some(n)) => n.clone(),
             _ => b.new_name("KSTREAM-REPARTITION-"),
+        };
+        let topic = if base.ends_with("-repartition") {
+            base.clone()
+        } else {
+            format!("{base}-repartition")
+        };
+        let (sink_name, filter_name, source_name) = if kafka_names {
+            // Kafka always generates the three names, to keep later numbers stable.
+            let sink = b.new_name("KSTREAM-SINK-");
+            let filter = b.new_name("KSTREAM-FILTER-");
+            let source = b.new_name("KSTREAM-SOURCE-");
+            if is_generated_name(&base) {
+                (sink, Some(filter), source)
+            } else {
+                (
+                    format!("{topic}-sink"),
+                    Some(format!("{topic}-filter")),
+                    format!("{topic}-source"),
+                )
+            }
+        } else {
+            (format!("{topic}-sink"), None, format!("{topic}-source"))
         };
         let (Some(k), Some(v)) = (
             b.serde_for(repartitioned.key_serde, &self.key_serde),
@@ -723,22 +837,57 @@ impl<K: Data, V: Data> KStream<K, V> {
                 return self.derive(INVALID, None, None, false);
             }
         }
-        let topic = format!("{base}-repartition");
         if self.node == INVALID {
             return self.derive(INVALID, None, None, false);
         }
+        // As Kafka's grouped streams and tables, several aggregations of one named grouping
+        // share its repartition topic; another stream cannot write into it.
+        match b.repartitions.get(&topic) {
+            Some(&(writer, source)) if writer == self.node => {
+                drop(b);
+                return self.derive(source, Some(k), Some(v), false);
+            }
+            Some(_) => {
+                b.fail(StreamsError::InvalidTopology(format!(
+                    "repartition topic `{topic}` is used by two different streams: name their \
+                     groupings, joins or repartitions differently"
+                )));
+                return self.derive(INVALID, None, None, false);
+            }
+            None => {}
+        }
+        let parent = match filter_name {
+            // Kafka's (pass-through) null-key filter in front of the sink.
+            Some(name) => {
+                let parents = vec![self.node];
+                b.try_add(|t| {
+                    t.add_processor_node::<K, V, K, V, PassThrough, _>(
+                        &name,
+                        || PassThrough,
+                        parents,
+                    )
+                })
+            }
+            None => self.node,
+        };
+        if parent == INVALID {
+            return self.derive(INVALID, None, None, false);
+        }
         let source = b.through_internal_topic(
-            vec![self.node],
+            vec![parent],
             InternalHop {
                 topic: &topic,
                 partitions: repartitioned.partitions,
-                sink_name: format!("{topic}-sink"),
-                source_name: format!("{topic}-source"),
+                sink_name,
+                source_name,
             },
             k.clone(),
             v.clone(),
             repartitioned.partitioner,
         );
+        if source != INVALID {
+            b.repartitions.insert(topic, (self.node, source));
+        }
         drop(b);
         self.derive(source, Some(k), Some(v), false)
     }
@@ -785,11 +934,33 @@ impl<K: Data, V: Data> KStream<K, V> {
     }
 }
 
-/// The branches of a [`KStream::split`] being defined.
-pub struct BranchedKStream<K, V> {
+/// True for names Kafka Streams generates (`KSTREAM...-<10 digits>`): a repartition based on
+/// one gets generated node names too.
+fn is_generated_name(name: &str) -> bool {
+    let Some(dash) = name.rfind('-') else {
+        return false;
+    };
+    let digits = &name[dash + 1..];
+    name.starts_with("KSTREAM") && digits.len() == 10 && digits.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// The branches of a [`KStream::split`] being defined. As in Kafka Streams, the branches
+/// exist even without a terminal `default_branch` / `no_default_branch`: dropping this adds
+/// them (records matching no predicate are then dropped).
+pub struct BranchedKStream<K: Data, V: Data> {
     stream: KStream<K, V>,
     prefix: String,
     branches: Vec<(Predicate<K, V>, Branched<K, V>)>,
+    finished: bool,
+}
+
+impl<K: Data, V: Data> Drop for BranchedKStream<K, V> {
+    fn drop(&mut self) {
+        // Not while unwinding: the builder may be borrowed by the code that panicked.
+        if !self.finished && !std::thread::panicking() {
+            self.finish(false);
+        }
+    }
 }
 
 impl<K: Data, V: Data> BranchedKStream<K, V> {
@@ -811,14 +982,15 @@ impl<K: Data, V: Data> BranchedKStream<K, V> {
     }
 
     /// Returns the branches by name; records matching no predicate are dropped.
-    pub fn no_default_branch(self) -> HashMap<String, KStream<K, V>> {
+    pub fn no_default_branch(mut self) -> HashMap<String, KStream<K, V>> {
         self.finish(false)
     }
 
-    fn finish(self, has_default: bool) -> HashMap<String, KStream<K, V>> {
-        let n = self.branches.len();
-        let names: Vec<String> = self
-            .branches
+    fn finish(&mut self, has_default: bool) -> HashMap<String, KStream<K, V>> {
+        self.finished = true;
+        let branches = std::mem::take(&mut self.branches);
+        let n = branches.len();
+        let names: Vec<String> = branches
             .iter()
             .enumerate()
             .map(|(i, (_, b))| {
@@ -829,7 +1001,7 @@ impl<K: Data, V: Data> BranchedKStream<K, V> {
                 }
             })
             .collect();
-        let (preds, branched): (Vec<_>, Vec<_>) = self.branches.into_iter().unzip();
+        let (preds, branched): (Vec<_>, Vec<_>) = branches.into_iter().unzip();
         let preds = Arc::new(preds);
         let splitter = self
             .stream
