@@ -156,20 +156,30 @@ fn asymmetric_windows_before_and_after() {
 }
 
 #[test]
-fn late_records_past_grace_are_dropped_and_counted() {
+fn late_records_still_join_but_are_not_kept_past_the_store_retention() {
+    // Kafka's semantics: lateness never stops a record from probing the other side's store;
+    // it only decides whether the record is kept in its own store (retention before + after
+    // + grace = 25 s behind that store's newest record).
     let windows = JoinWindows::of_time_difference_and_grace(secs(10), secs(5)).unwrap();
     let driver = join_driver(Kind::Inner, windows, no_cache("late"));
     let io = sides(&driver);
     io.l("a", "a1", 100_000);
-    io.r("x", "x", 120_000); // stream time 120 s
-                             // Its window [85 s, 105 s] closed at 105 s + 5 s grace: late, although a1 is inside.
+    io.r("x", "x", 120_000); // stream time 120 s; the right store's newest record
+                             // Its window [85 s, 105 s] closed at 105 s + 5 s grace: late, but a1 is still there, so it
+                             // joins. 95 s is 25 s behind the right store's newest record: not kept, counted.
     io.r("a", "b1", 95_000);
     // Window end 116 s + grace 5 s = 121 s: out of order, still in time.
     io.l("a", "a2", 106_000);
     io.r("a", "b2", 108_000);
+    // b1 would be in this record's window [86 s, 106 s], but it was not kept.
+    io.l("a", "a3", 96_000);
     assert_eq!(
         read(&driver, "out"),
-        vec![out("a", "a1+b2", 108_000), out("a", "a2+b2", 108_000)]
+        vec![
+            out("a", "a1+b1", 100_000),
+            out("a", "a1+b2", 108_000),
+            out("a", "a2+b2", 108_000)
+        ]
     );
     assert_eq!(driver.metrics().dropped_records, 1);
 }

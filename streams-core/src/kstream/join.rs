@@ -278,13 +278,15 @@ fn drop_record<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, why: &str, timest
 // Stream-stream join processors
 // ---------------------------------------------------------------------------------------------
 
-/// `KSTREAM-WINDOWED-`: advances the join's stream time, drops late records, buffers the
-/// record in its side's store and passes it on to the join node.
+/// `KSTREAM-WINDOWED-`: advances the join's stream time, passes the record on to the join
+/// node, then keeps it in its side's store. As in Kafka, lateness never stops a record from
+/// being joined: the join node looks it up in the other side's store whatever its timestamp.
+/// A record older than what its own store still retains (its timestamp at or before the
+/// store's newest timestamp minus `before + after + grace`) is not kept, so later records of
+/// the other side cannot find it; it is counted in `dropped_records` (Kafka's window store
+/// counts it as an expired record).
 struct JoinWindowed<K, V> {
     store_name: String,
-    /// A record at `t` is late once stream time passes `t + close_after_ms` (after + grace for
-    /// the left side, before + grace for the right side).
-    close_after_ms: i64,
     key_serde: Arc<dyn Serde<K>>,
     value_serde: Arc<dyn Serde<V>>,
     trackers: Trackers,
@@ -300,25 +302,27 @@ impl<K: Data, V: Data> Processor<K, V> for JoinWindowed<K, V> {
     }
     fn process(&mut self, r: Record<K, V>, ctx: &mut ProcessorContext<'_, K, V>) -> Result<()> {
         let tracker = tracker_of(&self.tracker, ctx.node_name())?;
-        let stream_time = tracker.advance(r.timestamp);
+        tracker.advance(r.timestamp);
         if self.key_serde.is_null(&r.key) || self.value_serde.is_null(&r.value) {
             // Never buffered; the join node drops it or joins it with nothing.
             return ctx.forward(r);
-        }
-        if r.timestamp.saturating_add(self.close_after_ms) < stream_time {
-            drop_record(
-                ctx,
-                "late record for a stream-stream join: its join window closed (stream time \
-                 passed its end plus grace)",
-                r.timestamp,
-            );
-            return Ok(());
         }
         let store = self
             .store
             .as_ref()
             .ok_or_else(|| not_initialized(&self.store_name))?;
-        store.put(&r.key, r.value.clone(), r.timestamp)?;
+        // Kafka forwards first and writes after; the join node only reads the other side's
+        // store, so writing first gives the same results (a stream joined with itself too).
+        if r.timestamp < store.live_from() {
+            drop_record(
+                ctx,
+                "record older than the join window store retains (before + after + grace \
+                 behind its newest record): joined, but not kept for later records",
+                r.timestamp,
+            );
+        } else {
+            store.put(&r.key, r.value.clone(), r.timestamp)?;
+        }
         ctx.forward(r)
     }
     fn close(&mut self, ctx: &mut ProcessorContext<'_, K, V>) -> Result<()> {
@@ -981,9 +985,9 @@ impl<K: Data, V: Data> KStream<K, V> {
             ),
         });
 
-        // Stores: each side keeps its records for before + after + grace (+1 ms, so the
-        // record exactly at the boundary is still found).
-        let retention = windows.retention_ms() + 1;
+        // Stores: each side keeps its records for before + after + grace behind its newest
+        // record (Kafka's join store retention).
+        let retention = windows.retention_ms();
         let (st, log) = (joined.store_type, joined.logging);
         let mut added = b
             .topology
@@ -1034,35 +1038,24 @@ impl<K: Data, V: Data> KStream<K, V> {
         drop(b);
 
         let trackers = Trackers::default();
-        let windowed = |stream: &KStream<K, V>,
-                        node: &str,
-                        store: &str,
-                        close_after_ms: i64,
-                        value_serde: Arc<dyn Serde<V>>| {
-            let (store_name, key_serde, trackers) =
-                (store.to_string(), ks.clone(), trackers.clone());
-            stream.named(node).add_node::<K, V, _, _>(
-                "",
-                move || JoinWindowed {
-                    store_name: store_name.clone(),
-                    close_after_ms,
-                    key_serde: key_serde.clone(),
-                    value_serde: value_serde.clone(),
-                    trackers: trackers.clone(),
-                    tracker: None,
-                    store: None,
-                },
-                &[store],
-            )
-        };
-        let grace = windows.grace_ms();
-        let this_w = windowed(
-            &this,
-            &this_windowed,
-            &this_store,
-            windows.after_ms().saturating_add(grace),
-            vs.clone(),
-        );
+        let windowed =
+            |stream: &KStream<K, V>, node: &str, store: &str, value_serde: Arc<dyn Serde<V>>| {
+                let (store_name, key_serde, trackers) =
+                    (store.to_string(), ks.clone(), trackers.clone());
+                stream.named(node).add_node::<K, V, _, _>(
+                    "",
+                    move || JoinWindowed {
+                        store_name: store_name.clone(),
+                        key_serde: key_serde.clone(),
+                        value_serde: value_serde.clone(),
+                        trackers: trackers.clone(),
+                        tracker: None,
+                        store: None,
+                    },
+                    &[store],
+                )
+            };
+        let this_w = windowed(&this, &this_windowed, &this_store, vs.clone());
         let other_w = {
             let (store_name, key_serde, trackers, value_serde) = (
                 other_store.clone(),
@@ -1074,7 +1067,6 @@ impl<K: Data, V: Data> KStream<K, V> {
                 "",
                 move || JoinWindowed {
                     store_name: store_name.clone(),
-                    close_after_ms: windows.before_ms().saturating_add(grace),
                     key_serde: key_serde.clone(),
                     value_serde: value_serde.clone(),
                     trackers: trackers.clone(),
