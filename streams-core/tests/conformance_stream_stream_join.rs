@@ -21,6 +21,9 @@
 //!   `KStreamKStreamOuterJoinTest.testOuterJoinDuplicatesWithFixDisabledOldApi`: the deprecated
 //!   `JoinWindows.of` (eager left/outer results) does not exist here.
 
+// The loops index `EXPECTED_KEYS` as Kafka's tests do, to keep the translation line by line.
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 
 use std::fmt::Display;
@@ -1438,7 +1441,7 @@ fn left_join_test_left_expired_non_joined_records_are_emitted_by_the_left_proces
     );
     let io = Io::new(&driver);
 
-    let mut window_start: i64 = 0;
+    let window_start: i64 = 0;
 
     // No joins detected; No null-joins emitted
     io.t1.pipe_input_at(0, s("A0"), window_start + 1).unwrap();
@@ -1476,7 +1479,7 @@ fn left_join_test_left_expired_non_joined_records_are_emitted_by_the_right_proce
     );
     let io = Io::new(&driver);
 
-    let mut window_start: i64 = 0;
+    let window_start: i64 = 0;
 
     // No joins detected; No null-joins emitted
     io.t1.pipe_input_at(0, s("A0"), window_start + 1).unwrap();
@@ -1514,7 +1517,7 @@ fn left_join_test_right_non_joined_records_are_never_emitted_by_the_left_process
     );
     let io = Io::new(&driver);
 
-    let mut window_start: i64 = 0;
+    let window_start: i64 = 0;
 
     // No joins detected; No null-joins emitted
     io.t2.pipe_input_at(0, s("A0"), window_start + 1).unwrap();
@@ -1549,7 +1552,7 @@ fn left_join_test_right_non_joined_records_are_never_emitted_by_the_right_proces
     );
     let io = Io::new(&driver);
 
-    let mut window_start: i64 = 0;
+    let window_start: i64 = 0;
 
     // No joins detected; No null-joins emitted
     io.t2.pipe_input_at(0, s("A0"), window_start + 1).unwrap();
@@ -1825,7 +1828,7 @@ fn left_join_test_windowing() {
     );
     let io = Io::new(&driver);
 
-    let mut time: i64 = 0;
+    let time: i64 = 0;
 
     // push two items to the primary stream; the other window is empty; this should not produce any items
     // w1 = {}
@@ -2295,7 +2298,7 @@ fn outer_join_test_left_expired_non_joined_records_are_emitted_by_the_left_proce
     );
     let io = Io::new(&driver);
 
-    let mut window_start: i64 = 0;
+    let window_start: i64 = 0;
 
     // No joins detected; No null-joins emitted
     io.t1.pipe_input_at(0, s("A0"), window_start + 1).unwrap();
@@ -2331,7 +2334,7 @@ fn outer_join_test_left_expired_non_joined_records_are_emitted_by_the_right_proc
     );
     let io = Io::new(&driver);
 
-    let mut window_start: i64 = 0;
+    let window_start: i64 = 0;
 
     // No joins detected; No null-joins emitted
     io.t1.pipe_input_at(0, s("A0"), window_start + 1).unwrap();
@@ -2367,7 +2370,7 @@ fn outer_join_test_right_expired_non_joined_records_are_emitted_by_the_left_proc
     );
     let io = Io::new(&driver);
 
-    let mut window_start: i64 = 0;
+    let window_start: i64 = 0;
 
     // No joins detected; No null-joins emitted
     io.t2.pipe_input_at(0, 10, window_start + 1).unwrap();
@@ -2403,7 +2406,7 @@ fn outer_join_test_right_expired_non_joined_records_are_emitted_by_the_right_pro
     );
     let io = Io::new(&driver);
 
-    let mut window_start: i64 = 0;
+    let window_start: i64 = 0;
 
     // No joins detected; No null-joins emitted
     io.t2.pipe_input_at(0, 10, window_start + 1).unwrap();
@@ -2578,7 +2581,7 @@ fn outer_join_test_windowing() {
     );
     let io = Io::new(&driver);
 
-    let mut time: i64 = 0;
+    let time: i64 = 0;
 
     // push two items to the primary stream; the other window is empty; this should not produce items because window has not closed
     // w1 = {}
