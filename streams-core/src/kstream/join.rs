@@ -255,7 +255,11 @@ fn tracker_of(t: &Option<Arc<TimeTracker>>, node: &str) -> Result<Arc<TimeTracke
 }
 
 /// Counts a dropped record and logs why at debug level.
-fn drop_record<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, why: &str, timestamp: i64) {
+pub(crate) fn drop_record<KO, VO>(
+    ctx: &mut ProcessorContext<'_, KO, VO>,
+    why: &str,
+    timestamp: i64,
+) {
     ctx.record_dropped();
     if tracing::enabled!(tracing::Level::DEBUG) {
         let (topic, partition, offset) = match ctx.record_metadata() {
