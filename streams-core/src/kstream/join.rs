@@ -216,7 +216,8 @@ impl TimeTracker {
 /// The trackers of one join, by task instance; both sides' processors of a task get the same
 /// one. Keyed by the task's incarnation too: a task created again after a dirty close (whose
 /// processors were never closed) or by a replaced thread starts with a fresh tracker, not with
-/// the stream time its predecessor reached, which would drop the replayed records as late.
+/// the stream time its predecessor reached, which would treat the replayed records as late
+/// (emitting left/outer results for them before their partners are replayed).
 #[derive(Clone, Default)]
 struct Trackers(Arc<Mutex<HashMap<TaskId, Incarnation>>>);
 
@@ -693,7 +694,10 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// `...JOINOTHER...`). Both streams must be co-partitioned; a stream whose key was changed
     /// (`select_key`, `map`, ...) is repartitioned first through
     /// `<application.id>-<node>-repartition`. Records with a null key or value are dropped
-    /// and counted in `dropped_records`, as are late records.
+    /// and counted in `dropped_records`. As in Kafka, a late record (its window plus grace
+    /// behind stream time) is still joined with the partners the other side still holds; it
+    /// is only not kept for later records once it is older than its store's retention
+    /// (`before + after + grace`), which is counted in `dropped_records` too.
     ///
     /// ```
     /// use std::time::Duration;
