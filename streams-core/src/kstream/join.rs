@@ -169,6 +169,10 @@ impl<VL: Data, VR: Data> Side<VL, VR> for RightSide {
 /// processor suppliers can share the registry.
 struct TimeTracker {
     stream_time: AtomicI64,
+    /// Kafka's `minTime`: lowered to the timestamp of every record put among the unjoined
+    /// ones; after a check of them, the timestamp of the last record that check visited
+    /// (`i64::MAX`: none). It decides when the next check runs, exactly as in Kafka.
+    min_time: AtomicI64,
     /// No unjoined left (right) record is older than this; `i64::MAX`: none.
     min: [AtomicI64; 2],
     /// No unjoined left (right) record is newer than this.
@@ -181,6 +185,7 @@ impl TimeTracker {
     fn new() -> Self {
         TimeTracker {
             stream_time: AtomicI64::new(i64::MIN),
+            min_time: AtomicI64::new(i64::MAX),
             min: [AtomicI64::new(i64::MAX), AtomicI64::new(i64::MAX)],
             max: [AtomicI64::new(i64::MIN), AtomicI64::new(i64::MIN)],
             loaded: AtomicBool::new(false),
@@ -198,6 +203,11 @@ impl TimeTracker {
         usize::from(!left)
     }
     fn note_put(&self, left: bool, timestamp: i64) {
+        self.min_time.fetch_min(timestamp, Ordering::Relaxed);
+        self.note_bounds(left, timestamp);
+    }
+    /// Widens the bounds of what the store of unjoined records holds (not Kafka's `minTime`).
+    fn note_bounds(&self, left: bool, timestamp: i64) {
         let s = Self::side(left);
         self.min[s].fetch_min(timestamp, Ordering::Relaxed);
         self.max[s].fetch_max(timestamp, Ordering::Relaxed);
@@ -378,13 +388,18 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> StreamJoin<K, VL, V
             return Ok(());
         }
         for (k, _, _) in store.all_with_timestamps()? {
-            tracker.note_put(k.left, k.timestamp);
+            tracker.note_bounds(k.left, k.timestamp);
         }
         Ok(())
     }
 
     /// Emits (joined with `None`) and deletes the unjoined records whose window has closed,
-    /// oldest first, with the triggering record's headers.
+    /// oldest first, with the triggering record's headers. Kafka's rules for when it looks:
+    /// not while its `minTime` plus the processing side's `after` plus grace is at or past
+    /// stream time (Java's wrapping arithmetic included: with no `minTime` it looks); then it
+    /// walks the records in (timestamp, side, key) order, emitting the closed ones, until it
+    /// has seen an open record of each side, and one record more; `minTime` becomes the
+    /// timestamp of the last record it visited.
     fn emit_closed(
         &self,
         store: &OuterStore<K, VL, VR>,
@@ -393,12 +408,17 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> StreamJoin<K, VL, V
         ctx: &mut ProcessorContext<'_, K, VO>,
     ) -> Result<()> {
         let st = tracker.stream_time();
-        let due_left = self.is_due(true, tracker.min(true), st);
-        let due_right = self.is_due(false, tracker.min(false), st);
-        if !due_left && !due_right {
+        let join_after = self.lookback(S::LEFT);
+        if tracker
+            .min_time
+            .load(Ordering::Relaxed)
+            .wrapping_add(join_after)
+            .wrapping_add(self.windows.grace_ms())
+            >= st
+        {
             return Ok(());
         }
-        // Every due record is at or before `last`; scan only up to there.
+        // Records after `last` are open on both sides.
         let last = st
             .saturating_sub(self.windows.grace_ms())
             .saturating_sub(self.windows.before_ms().min(self.windows.after_ms()))
@@ -408,50 +428,80 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> StreamJoin<K, VL, V
             left: false,
             key: None,
         };
-        // Nothing is older than the older side's bound: start there, not at 0, so the scan
-        // does not walk over the tombstones of records emitted or joined before.
-        let first = tracker.min(true).min(tracker.min(false)).max(0);
-        let rows = store.range_where(
-            &bound(first),
-            &bound(last.saturating_add(1)),
-            i64::MIN,
-            &|_| true,
-        )?;
+        // Nothing is older than the older side's bound: start there, not at 0, so the walk
+        // does not pass over the tombstones of records emitted or joined before. Nothing is
+        // newer than the newer side's bound.
+        let mut from = tracker.min(true).min(tracker.min(false)).max(0);
+        let newest = tracker.max(true).max(tracker.max(false));
+        // The first stretch ends at `last` (it may be empty).
+        let mut to = last.min(newest).saturating_add(1).max(from);
+        let mut span = self
+            .windows
+            .size_ms()
+            .saturating_add(self.windows.grace_ms())
+            .max(1);
+        let mut min_time = i64::MAX;
+        let mut open = [false, false];
         let mut first_open = [None, None];
-        for (key, values, _) in rows {
-            let side = TimeTracker::side(key.left);
-            if !self.is_due(key.left, key.timestamp, st) {
-                first_open[side].get_or_insert(key.timestamp);
-                continue;
-            }
-            let Some(k) = &key.key else { continue };
-            match &values {
-                OuterValues::Left(vs) => {
-                    for v in vs {
-                        if let Some(out) = self.joiner.left_alone(k, v) {
-                            let mut rec = Record::new(k.clone(), out, key.timestamp);
-                            rec.headers = headers.clone();
-                            ctx.forward(rec)?;
+        let mut broke = false;
+        loop {
+            if from < to {
+                for (key, values, _) in
+                    store.range_where(&bound(from), &bound(to), i64::MIN, &|_| true)?
+                {
+                    min_time = key.timestamp;
+                    if open[0] && open[1] {
+                        broke = true;
+                        break;
+                    }
+                    let side = TimeTracker::side(key.left);
+                    if !self.is_due(key.left, key.timestamp, st) {
+                        open[side] = true;
+                        first_open[side].get_or_insert(key.timestamp);
+                        continue;
+                    }
+                    let Some(k) = &key.key else { continue };
+                    match &values {
+                        OuterValues::Left(vs) => {
+                            for v in vs {
+                                if let Some(out) = self.joiner.left_alone(k, v) {
+                                    let mut rec = Record::new(k.clone(), out, key.timestamp);
+                                    rec.headers = headers.clone();
+                                    ctx.forward(rec)?;
+                                }
+                            }
+                        }
+                        OuterValues::Right(vs) => {
+                            for v in vs {
+                                if let Some(out) = self.joiner.right_alone(k, v) {
+                                    let mut rec = Record::new(k.clone(), out, key.timestamp);
+                                    rec.headers = headers.clone();
+                                    ctx.forward(rec)?;
+                                }
+                            }
                         }
                     }
-                }
-                OuterValues::Right(vs) => {
-                    for v in vs {
-                        if let Some(out) = self.joiner.right_alone(k, v) {
-                            let mut rec = Record::new(k.clone(), out, key.timestamp);
-                            rec.headers = headers.clone();
-                            ctx.forward(rec)?;
-                        }
-                    }
+                    store.delete(&key)?;
                 }
             }
-            store.delete(&key)?;
+            if broke || to > newest || to == i64::MAX {
+                break;
+            }
+            // Past `last` every record is open: walk on in growing steps until the walk
+            // would stop.
+            from = to;
+            to = from.saturating_add(span).min(newest.saturating_add(1));
+            span = span.saturating_mul(2);
         }
+        tracker.min_time.store(min_time, Ordering::Relaxed);
+        // No unjoined record of a side is older than its first open one; without one, none
+        // remains older than where the walk stopped (or none remains).
         for left in [true, false] {
-            let min = match first_open[TimeTracker::side(left)] {
+            let side = TimeTracker::side(left);
+            let min = match first_open[side] {
                 Some(t) => t,
-                None if tracker.max(left) <= last => i64::MAX,
-                None => last.saturating_add(1),
+                None if broke => min_time,
+                None => i64::MAX,
             };
             tracker.set_min(left, min);
         }
