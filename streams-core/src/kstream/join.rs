@@ -9,10 +9,13 @@
 //! other ──> KSTREAM-WINDOWED-n+1 (puts into the other store)   ──> KSTREAM-JOINOTHER-n+3 (looks up this store)      ─┴─> KSTREAM-MERGE-n+4
 //! ```
 //!
-//! Left and outer joins keep the records that found no partner in a shared store
-//! (`KSTREAM-OUTERSHARED-n+2-store`) and emit them, joined with `None`, once stream time passes
-//! their window's end plus grace; a partner arriving in time removes them first (Kafka's fix of
-//! spurious left/outer results, KIP-633). Both processors of a join share one stream time per
+//! Every record, late or not, is joined with the partners the other side's store still holds
+//! (Kafka's semantics); grace and retention only decide what each store keeps and when
+//! unjoined records are emitted. Left and outer joins keep the records that found no partner
+//! in a shared store (`KSTREAM-OUTERSHARED-n+2-store`) and emit them, joined with `None`, after
+//! stream time passed their window's end plus grace, at the point Kafka's time tracker does; a
+//! partner arriving in time removes them first (Kafka's fix of spurious left/outer results,
+//! KIP-633). Both processors of a join share one stream time per
 //! task: the largest timestamp seen on either side.
 
 use std::collections::HashMap;
