@@ -72,8 +72,7 @@ impl TableJoin {
         let topic = self
             .driver
             .input_topic("streamTopic", I32Serde, StringSerde);
-        for i in 0..message_count {
-            let k = EXPECTED_KEYS[i];
+        for (i, &k) in EXPECTED_KEYS.iter().enumerate().take(message_count) {
             topic
                 .pipe_input_at(k, format!("{value_prefix}{k}"), i as i64)
                 .unwrap();
@@ -382,12 +381,12 @@ impl<'d> GlobalJoin<'d> {
         include_foreign_key: bool,
         include_null_key: bool,
     ) {
-        for i in 0..message_count {
-            let mut value = format!("{value_prefix}{}", EXPECTED_KEYS[i]);
+        for (i, &k) in EXPECTED_KEYS.iter().enumerate().take(message_count) {
+            let mut value = format!("{value_prefix}{k}");
             if include_foreign_key {
-                value = format!("{value},FKey{}", EXPECTED_KEYS[i]);
+                value = format!("{value},FKey{k}");
             }
-            let mut key = Some(EXPECTED_KEYS[i]);
+            let mut key = Some(k);
             if include_null_key && i == 0 {
                 key = None;
             }
