@@ -156,20 +156,30 @@ fn asymmetric_windows_before_and_after() {
 }
 
 #[test]
-fn late_records_past_grace_are_dropped_and_counted() {
+fn late_records_still_join_but_are_not_kept_past_the_store_retention() {
+    // Kafka's semantics: lateness never stops a record from probing the other side's store;
+    // it only decides whether the record is kept in its own store (retention before + after
+    // + grace = 25 s behind that store's newest record).
     let windows = JoinWindows::of_time_difference_and_grace(secs(10), secs(5)).unwrap();
     let driver = join_driver(Kind::Inner, windows, no_cache("late"));
     let io = sides(&driver);
     io.l("a", "a1", 100_000);
-    io.r("x", "x", 120_000); // stream time 120 s
-                             // Its window [85 s, 105 s] closed at 105 s + 5 s grace: late, although a1 is inside.
+    io.r("x", "x", 120_000); // stream time 120 s; the right store's newest record
+                             // Its window [85 s, 105 s] closed at 105 s + 5 s grace: late, but a1 is still there, so it
+                             // joins. 95 s is 25 s behind the right store's newest record: not kept, counted.
     io.r("a", "b1", 95_000);
     // Window end 116 s + grace 5 s = 121 s: out of order, still in time.
     io.l("a", "a2", 106_000);
     io.r("a", "b2", 108_000);
+    // b1 would be in this record's window [86 s, 106 s], but it was not kept.
+    io.l("a", "a3", 96_000);
     assert_eq!(
         read(&driver, "out"),
-        vec![out("a", "a1+b2", 108_000), out("a", "a2+b2", 108_000)]
+        vec![
+            out("a", "a1+b1", 100_000),
+            out("a", "a1+b2", 108_000),
+            out("a", "a2+b2", 108_000)
+        ]
     );
     assert_eq!(driver.metrics().dropped_records, 1);
 }
@@ -326,10 +336,23 @@ fn outer_join_with_asymmetric_windows_closes_each_side_at_its_own_end() {
     let io = sides(&driver);
     io.l("a", "a1", 1_000);
     io.r("b", "b1", 1_000);
-    io.l("z", "z1", 3_001); // b1 is due (1 + 2 < 3.001), a1 is not
+    // b1 is due (1 + 2 < 3.001), but as in Kafka the left processor looks only once the
+    // oldest unjoined record (1 s) plus its side's `after` (10 s) is behind stream time.
+    io.l("z", "z1", 3_001);
+    assert!(read(&driver, "out").is_empty());
+    // The right processor looks (1 + 2 < 3.002): b1 is emitted, a1 is still open.
+    io.r("y", "y1", 3_002);
     assert_eq!(read(&driver, "out"), vec![out("b", "null+b1", 1_000)]);
-    io.l("z", "z2", 11_001); // a1 is due
-    assert_eq!(read(&driver, "out"), vec![out("a", "a1+null", 1_000)]);
+    // a1 is due now, but Kafka's tracker remembers the last record that check visited
+    // (z1, 3.001 s): 3.001 + 10 >= 11.001, the left processor does not look.
+    io.l("z", "z2", 11_001);
+    assert!(read(&driver, "out").is_empty());
+    // The right processor does (3.001 + 2 < 11.002): a1, then y1 (3.002 + 2 < 11.002).
+    io.r("x", "x1", 11_002);
+    assert_eq!(
+        read(&driver, "out"),
+        vec![out("a", "a1+null", 1_000), out("y", "null+y1", 3_002)]
+    );
 }
 
 #[test]
@@ -685,4 +708,41 @@ fn a_rekeyed_stream_is_repartitioned_before_a_table_join() {
             out("75", "r2@75 in Queens", 2_000),
         ]
     );
+}
+
+#[test]
+fn unjoined_records_are_emitted_when_kafkas_time_tracker_says_so() {
+    // Kafka checks the unjoined records only while the oldest one it last saw (its tracker's
+    // `minTime`, after a check: the newest record the check visited) plus the processing
+    // side's `after` plus grace is behind stream time. So a record due meanwhile can wait.
+    let windows =
+        JoinWindows::of_time_difference_with_no_grace(Duration::from_millis(100)).unwrap();
+    let driver = join_driver(Kind::Left, windows, no_cache("tracker-left"));
+    let io = sides(&driver);
+    io.l("a", "a1", 0);
+    io.l("b", "b1", 50);
+    io.l("c", "c1", 60);
+    io.r("z", "z1", 101); // a1 due; the check visits b1 and c1 (open): minTime 60
+    assert_eq!(read(&driver, "out"), vec![out("a", "a1+null", 0)]);
+    io.l("d", "d1", 155); // b1 is due (150 < 155), but 60 + 100 >= 155: not checked
+    assert!(read(&driver, "out").is_empty());
+    io.r("z", "z2", 161);
+    assert_eq!(
+        read(&driver, "out"),
+        vec![out("b", "b1+null", 50), out("c", "c1+null", 60)]
+    );
+
+    // The check is skipped by `minTime + after + grace` with the processing side's `after`
+    // (a right record's processor uses `before`).
+    let windows = JoinWindows::of_time_difference_with_no_grace(Duration::from_millis(100))
+        .unwrap()
+        .before(Duration::ZERO)
+        .unwrap();
+    let driver = join_driver(Kind::Outer, windows, no_cache("tracker-outer"));
+    let io = sides(&driver);
+    io.r("a", "r1", 0); // its window [0 - 100, 0] ends at once
+    io.l("b", "l1", 50); // r1 is due, but the left processor checks 0 + 100 >= 50: skipped
+    assert!(read(&driver, "out").is_empty());
+    io.r("c", "r2", 60); // the right processor checks 0 + 0 < 60
+    assert_eq!(read(&driver, "out"), vec![out("a", "null+r1", 0)]);
 }

@@ -5,10 +5,11 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::error::{RecordPart, Result};
+use crate::kstream::join::drop_record;
 use crate::kstream::{Consumed, Data, KStream, Materialized, StreamsBuilder};
 use crate::processor::{Processor, ProcessorContext};
 use crate::record::Record;
-use crate::serdes::deserialize_opt;
+use crate::serdes::{deserialize_opt, Serde};
 use crate::state::global::{GlobalStoreCell, GlobalStoreDef, RecordCheck};
 use crate::state::{GlobalKeyValueStore, StateStore};
 
@@ -48,6 +49,8 @@ use crate::state::{GlobalKeyValueStore, StateStore};
 /// ```
 pub struct GlobalKTable<K, V> {
     store_name: String,
+    /// Tells a null key (a join's key selector may compute one).
+    key_serde: Arc<dyn Serde<K>>,
     _types: PhantomData<fn() -> (K, V)>,
 }
 
@@ -55,6 +58,7 @@ impl<K, V> Clone for GlobalKTable<K, V> {
     fn clone(&self) -> Self {
         GlobalKTable {
             store_name: self.store_name.clone(),
+            key_serde: self.key_serde.clone(),
             _types: PhantomData,
         }
     }
@@ -87,6 +91,7 @@ impl StreamsBuilder {
             None => b.new_name(&format!("{topic}-STATE-STORE-")),
         };
         let (ks, vs) = (consumed.key_serde.clone(), consumed.value_serde.clone());
+        let key_serde = ks.clone();
         let (ks2, vs2) = (ks.clone(), vs.clone());
         let check: RecordCheck = Arc::new(move |key, value| {
             if let Err(e) = deserialize_opt::<K>(&*ks2, key) {
@@ -115,6 +120,7 @@ impl StreamsBuilder {
         }
         GlobalKTable {
             store_name,
+            key_serde,
             _types: PhantomData,
         }
     }
@@ -124,12 +130,18 @@ type GlobalJoiner<V, VG, VR> = Arc<dyn Fn(V, Option<VG>) -> Option<VR> + Send + 
 type KeySelector<K, V, KG> = Arc<dyn Fn(&K, &V) -> KG + Send + Sync>;
 
 /// Joins each stream record with the global table's row for the key computed from it
-/// (Kafka's `KStreamGlobalKTableJoin`).
+/// (Kafka's `KStreamGlobalKTableJoin`). As in Kafka, a record with a null value or whose
+/// computed key is null is dropped (counted in `dropped_records`), except that a left join
+/// joins a record with a null key (and a value) with `None` whatever key it computes.
 struct GlobalJoin<K, V, KG, VG, VR> {
     store_name: String,
     store: Option<GlobalKeyValueStore<KG, VG>>,
     selector: KeySelector<K, V, KG>,
     joiner: GlobalJoiner<V, VG, VR>,
+    left: bool,
+    key_serde: Option<Arc<dyn Serde<K>>>,
+    value_serde: Option<Arc<dyn Serde<V>>>,
+    table_key_serde: Arc<dyn Serde<KG>>,
 }
 
 impl<K: Data, V: Data, KG: Data, VG: Data, VR: Data> Processor<K, V, K, VR>
@@ -145,7 +157,27 @@ impl<K: Data, V: Data, KG: Data, VG: Data, VR: Data> Processor<K, V, K, VR>
             .store
             .as_ref()
             .ok_or_else(|| super::ktable::not_initialized(&self.store_name))?;
-        let row = store.get(&(self.selector)(&r.key, &r.value))?;
+        let value_null = self
+            .value_serde
+            .as_ref()
+            .is_some_and(|s| s.is_null(&r.value));
+        let key_null = self.key_serde.as_ref().is_some_and(|s| s.is_null(&r.key));
+        let table_key = (self.selector)(&r.key, &r.value);
+        let table_key_null = self.table_key_serde.is_null(&table_key);
+        let kept = self.left && key_null && !value_null;
+        if !kept && (table_key_null || value_null) {
+            drop_record(
+                ctx,
+                "null join key or value in a stream-global table join",
+                r.timestamp,
+            );
+            return Ok(());
+        }
+        let row = if table_key_null {
+            None
+        } else {
+            store.get(&table_key)?
+        };
         let Record {
             key,
             value,
@@ -169,6 +201,8 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Inner join with a [`GlobalKTable`]: for each record, `key_selector(key, value)` gives
     /// the table key to look up; records with a row give `joiner(value, row)`, the others are
     /// dropped. Keys, partitions and timestamps stay the stream's. No co-partitioning is needed.
+    /// As in Kafka, a record with a null value (see [`crate::Serde::is_null`]) or whose
+    /// computed key is null is dropped and counted in `dropped_records`.
     pub fn join_global<KG: Data, VG: Data, VR: Data>(
         &self,
         table: &GlobalKTable<KG, VG>,
@@ -179,12 +213,14 @@ impl<K: Data, V: Data> KStream<K, V> {
             table,
             Arc::new(key_selector),
             Arc::new(move |v, row: Option<VG>| row.map(|g| joiner(v, g))),
-            "KSTREAM-JOIN-",
+            false,
         )
     }
 
     /// Left join with a [`GlobalKTable`]: every record gives `joiner(value, row)`, with `None`
-    /// where the table has no row for the computed key.
+    /// where the table has no row for the computed key. Records with a null value or a null
+    /// computed key are dropped (counted in `dropped_records`), except that a record with a
+    /// null key and a value is joined with `None` (Kafka 3.7, KIP-962).
     pub fn left_join_global<KG: Data, VG: Data, VR: Data>(
         &self,
         table: &GlobalKTable<KG, VG>,
@@ -195,7 +231,7 @@ impl<K: Data, V: Data> KStream<K, V> {
             table,
             Arc::new(key_selector),
             Arc::new(move |v, row| Some(joiner(v, row))),
-            "KSTREAM-LEFTJOIN-",
+            true,
         )
     }
 
@@ -204,9 +240,16 @@ impl<K: Data, V: Data> KStream<K, V> {
         table: &GlobalKTable<KG, VG>,
         selector: KeySelector<K, V, KG>,
         joiner: GlobalJoiner<V, VG, VR>,
-        prefix: &str,
+        left: bool,
     ) -> KStream<K, VR> {
         let store = table.store_name.clone();
+        let prefix = if left {
+            "KSTREAM-LEFTJOIN-"
+        } else {
+            "KSTREAM-JOIN-"
+        };
+        let (key_serde, value_serde) = (self.key_serde.clone(), self.value_serde.clone());
+        let table_key_serde = table.key_serde.clone();
         let node = self.add_node::<K, VR, _, _>(
             prefix,
             move || GlobalJoin {
@@ -214,6 +257,10 @@ impl<K: Data, V: Data> KStream<K, V> {
                 store: None,
                 selector: selector.clone(),
                 joiner: joiner.clone(),
+                left,
+                key_serde: key_serde.clone(),
+                value_serde: value_serde.clone(),
+                table_key_serde: table_key_serde.clone(),
             },
             &[table.store_name.as_str()],
         );

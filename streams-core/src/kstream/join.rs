@@ -9,10 +9,13 @@
 //! other ──> KSTREAM-WINDOWED-n+1 (puts into the other store)   ──> KSTREAM-JOINOTHER-n+3 (looks up this store)      ─┴─> KSTREAM-MERGE-n+4
 //! ```
 //!
-//! Left and outer joins keep the records that found no partner in a shared store
-//! (`KSTREAM-OUTERSHARED-n+2-store`) and emit them, joined with `None`, once stream time passes
-//! their window's end plus grace; a partner arriving in time removes them first (Kafka's fix of
-//! spurious left/outer results, KIP-633). Both processors of a join share one stream time per
+//! Every record, late or not, is joined with the partners the other side's store still holds
+//! (Kafka's semantics); grace and retention only decide what each store keeps and when
+//! unjoined records are emitted. Left and outer joins keep the records that found no partner
+//! in a shared store (`KSTREAM-OUTERSHARED-n+2-store`) and emit them, joined with `None`, after
+//! stream time passed their window's end plus grace, at the point Kafka's time tracker does; a
+//! partner arriving in time removes them first (Kafka's fix of spurious left/outer results,
+//! KIP-633). Both processors of a join share one stream time per
 //! task: the largest timestamp seen on either side.
 
 use std::collections::HashMap;
@@ -169,6 +172,10 @@ impl<VL: Data, VR: Data> Side<VL, VR> for RightSide {
 /// processor suppliers can share the registry.
 struct TimeTracker {
     stream_time: AtomicI64,
+    /// Kafka's `minTime`: lowered to the timestamp of every record put among the unjoined
+    /// ones; after a check of them, the timestamp of the last record that check visited
+    /// (`i64::MAX`: none). It decides when the next check runs, exactly as in Kafka.
+    min_time: AtomicI64,
     /// No unjoined left (right) record is older than this; `i64::MAX`: none.
     min: [AtomicI64; 2],
     /// No unjoined left (right) record is newer than this.
@@ -181,6 +188,7 @@ impl TimeTracker {
     fn new() -> Self {
         TimeTracker {
             stream_time: AtomicI64::new(i64::MIN),
+            min_time: AtomicI64::new(i64::MAX),
             min: [AtomicI64::new(i64::MAX), AtomicI64::new(i64::MAX)],
             max: [AtomicI64::new(i64::MIN), AtomicI64::new(i64::MIN)],
             loaded: AtomicBool::new(false),
@@ -198,6 +206,11 @@ impl TimeTracker {
         usize::from(!left)
     }
     fn note_put(&self, left: bool, timestamp: i64) {
+        self.min_time.fetch_min(timestamp, Ordering::Relaxed);
+        self.note_bounds(left, timestamp);
+    }
+    /// Widens the bounds of what the store of unjoined records holds (not Kafka's `minTime`).
+    fn note_bounds(&self, left: bool, timestamp: i64) {
         let s = Self::side(left);
         self.min[s].fetch_min(timestamp, Ordering::Relaxed);
         self.max[s].fetch_max(timestamp, Ordering::Relaxed);
@@ -216,7 +229,8 @@ impl TimeTracker {
 /// The trackers of one join, by task instance; both sides' processors of a task get the same
 /// one. Keyed by the task's incarnation too: a task created again after a dirty close (whose
 /// processors were never closed) or by a replaced thread starts with a fresh tracker, not with
-/// the stream time its predecessor reached, which would drop the replayed records as late.
+/// the stream time its predecessor reached, which would treat the replayed records as late
+/// (emitting left/outer results for them before their partners are replayed).
 #[derive(Clone, Default)]
 struct Trackers(Arc<Mutex<HashMap<TaskId, Incarnation>>>);
 
@@ -255,7 +269,11 @@ fn tracker_of(t: &Option<Arc<TimeTracker>>, node: &str) -> Result<Arc<TimeTracke
 }
 
 /// Counts a dropped record and logs why at debug level.
-fn drop_record<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, why: &str, timestamp: i64) {
+pub(crate) fn drop_record<KO, VO>(
+    ctx: &mut ProcessorContext<'_, KO, VO>,
+    why: &str,
+    timestamp: i64,
+) {
     ctx.record_dropped();
     if tracing::enabled!(tracing::Level::DEBUG) {
         let (topic, partition, offset) = match ctx.record_metadata() {
@@ -278,13 +296,15 @@ fn drop_record<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, why: &str, timest
 // Stream-stream join processors
 // ---------------------------------------------------------------------------------------------
 
-/// `KSTREAM-WINDOWED-`: advances the join's stream time, drops late records, buffers the
-/// record in its side's store and passes it on to the join node.
+/// `KSTREAM-WINDOWED-`: advances the join's stream time, passes the record on to the join
+/// node, then keeps it in its side's store. As in Kafka, lateness never stops a record from
+/// being joined: the join node looks it up in the other side's store whatever its timestamp.
+/// A record older than what its own store still retains (its timestamp at or before the
+/// store's newest timestamp minus `before + after + grace`) is not kept, so later records of
+/// the other side cannot find it; it is counted in `dropped_records` (Kafka's window store
+/// counts it as an expired record).
 struct JoinWindowed<K, V> {
     store_name: String,
-    /// A record at `t` is late once stream time passes `t + close_after_ms` (after + grace for
-    /// the left side, before + grace for the right side).
-    close_after_ms: i64,
     key_serde: Arc<dyn Serde<K>>,
     value_serde: Arc<dyn Serde<V>>,
     trackers: Trackers,
@@ -300,25 +320,27 @@ impl<K: Data, V: Data> Processor<K, V> for JoinWindowed<K, V> {
     }
     fn process(&mut self, r: Record<K, V>, ctx: &mut ProcessorContext<'_, K, V>) -> Result<()> {
         let tracker = tracker_of(&self.tracker, ctx.node_name())?;
-        let stream_time = tracker.advance(r.timestamp);
+        tracker.advance(r.timestamp);
         if self.key_serde.is_null(&r.key) || self.value_serde.is_null(&r.value) {
             // Never buffered; the join node drops it or joins it with nothing.
             return ctx.forward(r);
-        }
-        if r.timestamp.saturating_add(self.close_after_ms) < stream_time {
-            drop_record(
-                ctx,
-                "late record for a stream-stream join: its join window closed (stream time \
-                 passed its end plus grace)",
-                r.timestamp,
-            );
-            return Ok(());
         }
         let store = self
             .store
             .as_ref()
             .ok_or_else(|| not_initialized(&self.store_name))?;
-        store.put(&r.key, r.value.clone(), r.timestamp)?;
+        // Kafka forwards first and writes after; the join node only reads the other side's
+        // store, so writing first gives the same results (a stream joined with itself too).
+        if r.timestamp < store.live_from() {
+            drop_record(
+                ctx,
+                "record older than the join window store retains (before + after + grace \
+                 behind its newest record): joined, but not kept for later records",
+                r.timestamp,
+            );
+        } else {
+            store.put(&r.key, r.value.clone(), r.timestamp)?;
+        }
         ctx.forward(r)
     }
     fn close(&mut self, ctx: &mut ProcessorContext<'_, K, V>) -> Result<()> {
@@ -369,13 +391,18 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> StreamJoin<K, VL, V
             return Ok(());
         }
         for (k, _, _) in store.all_with_timestamps()? {
-            tracker.note_put(k.left, k.timestamp);
+            tracker.note_bounds(k.left, k.timestamp);
         }
         Ok(())
     }
 
     /// Emits (joined with `None`) and deletes the unjoined records whose window has closed,
-    /// oldest first, with the triggering record's headers.
+    /// oldest first, with the triggering record's headers. Kafka's rules for when it looks:
+    /// not while its `minTime` plus the processing side's `after` plus grace is at or past
+    /// stream time (Java's wrapping arithmetic included: with no `minTime` it looks); then it
+    /// walks the records in (timestamp, side, key) order, emitting the closed ones, until it
+    /// has seen an open record of each side, and one record more; `minTime` becomes the
+    /// timestamp of the last record it visited.
     fn emit_closed(
         &self,
         store: &OuterStore<K, VL, VR>,
@@ -384,12 +411,17 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> StreamJoin<K, VL, V
         ctx: &mut ProcessorContext<'_, K, VO>,
     ) -> Result<()> {
         let st = tracker.stream_time();
-        let due_left = self.is_due(true, tracker.min(true), st);
-        let due_right = self.is_due(false, tracker.min(false), st);
-        if !due_left && !due_right {
+        let join_after = self.lookback(S::LEFT);
+        if tracker
+            .min_time
+            .load(Ordering::Relaxed)
+            .wrapping_add(join_after)
+            .wrapping_add(self.windows.grace_ms())
+            >= st
+        {
             return Ok(());
         }
-        // Every due record is at or before `last`; scan only up to there.
+        // Records after `last` are open on both sides.
         let last = st
             .saturating_sub(self.windows.grace_ms())
             .saturating_sub(self.windows.before_ms().min(self.windows.after_ms()))
@@ -399,50 +431,80 @@ impl<K: Data, VL: Data, VR: Data, VO: Data, S: Side<VL, VR>> StreamJoin<K, VL, V
             left: false,
             key: None,
         };
-        // Nothing is older than the older side's bound: start there, not at 0, so the scan
-        // does not walk over the tombstones of records emitted or joined before.
-        let first = tracker.min(true).min(tracker.min(false)).max(0);
-        let rows = store.range_where(
-            &bound(first),
-            &bound(last.saturating_add(1)),
-            i64::MIN,
-            &|_| true,
-        )?;
+        // Nothing is older than the older side's bound: start there, not at 0, so the walk
+        // does not pass over the tombstones of records emitted or joined before. Nothing is
+        // newer than the newer side's bound.
+        let mut from = tracker.min(true).min(tracker.min(false)).max(0);
+        let newest = tracker.max(true).max(tracker.max(false));
+        // The first stretch ends at `last` (it may be empty).
+        let mut to = last.min(newest).saturating_add(1).max(from);
+        let mut span = self
+            .windows
+            .size_ms()
+            .saturating_add(self.windows.grace_ms())
+            .max(1);
+        let mut min_time = i64::MAX;
+        let mut open = [false, false];
         let mut first_open = [None, None];
-        for (key, values, _) in rows {
-            let side = TimeTracker::side(key.left);
-            if !self.is_due(key.left, key.timestamp, st) {
-                first_open[side].get_or_insert(key.timestamp);
-                continue;
-            }
-            let Some(k) = &key.key else { continue };
-            match &values {
-                OuterValues::Left(vs) => {
-                    for v in vs {
-                        if let Some(out) = self.joiner.left_alone(k, v) {
-                            let mut rec = Record::new(k.clone(), out, key.timestamp);
-                            rec.headers = headers.clone();
-                            ctx.forward(rec)?;
+        let mut broke = false;
+        loop {
+            if from < to {
+                for (key, values, _) in
+                    store.range_where(&bound(from), &bound(to), i64::MIN, &|_| true)?
+                {
+                    min_time = key.timestamp;
+                    if open[0] && open[1] {
+                        broke = true;
+                        break;
+                    }
+                    let side = TimeTracker::side(key.left);
+                    if !self.is_due(key.left, key.timestamp, st) {
+                        open[side] = true;
+                        first_open[side].get_or_insert(key.timestamp);
+                        continue;
+                    }
+                    let Some(k) = &key.key else { continue };
+                    match &values {
+                        OuterValues::Left(vs) => {
+                            for v in vs {
+                                if let Some(out) = self.joiner.left_alone(k, v) {
+                                    let mut rec = Record::new(k.clone(), out, key.timestamp);
+                                    rec.headers = headers.clone();
+                                    ctx.forward(rec)?;
+                                }
+                            }
+                        }
+                        OuterValues::Right(vs) => {
+                            for v in vs {
+                                if let Some(out) = self.joiner.right_alone(k, v) {
+                                    let mut rec = Record::new(k.clone(), out, key.timestamp);
+                                    rec.headers = headers.clone();
+                                    ctx.forward(rec)?;
+                                }
+                            }
                         }
                     }
-                }
-                OuterValues::Right(vs) => {
-                    for v in vs {
-                        if let Some(out) = self.joiner.right_alone(k, v) {
-                            let mut rec = Record::new(k.clone(), out, key.timestamp);
-                            rec.headers = headers.clone();
-                            ctx.forward(rec)?;
-                        }
-                    }
+                    store.delete(&key)?;
                 }
             }
-            store.delete(&key)?;
+            if broke || to > newest || to == i64::MAX {
+                break;
+            }
+            // Past `last` every record is open: walk on in growing steps until the walk
+            // would stop.
+            from = to;
+            to = from.saturating_add(span).min(newest.saturating_add(1));
+            span = span.saturating_mul(2);
         }
+        tracker.min_time.store(min_time, Ordering::Relaxed);
+        // No unjoined record of a side is older than its first open one; without one, none
+        // remains older than where the walk stopped (or none remains).
         for left in [true, false] {
-            let min = match first_open[TimeTracker::side(left)] {
+            let side = TimeTracker::side(left);
+            let min = match first_open[side] {
                 Some(t) => t,
-                None if tracker.max(left) <= last => i64::MAX,
-                None => last.saturating_add(1),
+                None if broke => min_time,
+                None => i64::MAX,
             };
             tracker.set_min(left, min);
         }
@@ -685,7 +747,10 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// `...JOINOTHER...`). Both streams must be co-partitioned; a stream whose key was changed
     /// (`select_key`, `map`, ...) is repartitioned first through
     /// `<application.id>-<node>-repartition`. Records with a null key or value are dropped
-    /// and counted in `dropped_records`, as are late records.
+    /// and counted in `dropped_records`. As in Kafka, a late record (its window plus grace
+    /// behind stream time) is still joined with the partners the other side still holds; it
+    /// is only not kept for later records once it is older than its store's retention
+    /// (`before + after + grace`), which is counted in `dropped_records` too.
     ///
     /// ```
     /// use std::time::Duration;
@@ -981,9 +1046,9 @@ impl<K: Data, V: Data> KStream<K, V> {
             ),
         });
 
-        // Stores: each side keeps its records for before + after + grace (+1 ms, so the
-        // record exactly at the boundary is still found).
-        let retention = windows.retention_ms() + 1;
+        // Stores: each side keeps its records for before + after + grace behind its newest
+        // record (Kafka's join store retention).
+        let retention = windows.retention_ms();
         let (st, log) = (joined.store_type, joined.logging);
         let mut added = b
             .topology
@@ -1034,35 +1099,24 @@ impl<K: Data, V: Data> KStream<K, V> {
         drop(b);
 
         let trackers = Trackers::default();
-        let windowed = |stream: &KStream<K, V>,
-                        node: &str,
-                        store: &str,
-                        close_after_ms: i64,
-                        value_serde: Arc<dyn Serde<V>>| {
-            let (store_name, key_serde, trackers) =
-                (store.to_string(), ks.clone(), trackers.clone());
-            stream.named(node).add_node::<K, V, _, _>(
-                "",
-                move || JoinWindowed {
-                    store_name: store_name.clone(),
-                    close_after_ms,
-                    key_serde: key_serde.clone(),
-                    value_serde: value_serde.clone(),
-                    trackers: trackers.clone(),
-                    tracker: None,
-                    store: None,
-                },
-                &[store],
-            )
-        };
-        let grace = windows.grace_ms();
-        let this_w = windowed(
-            &this,
-            &this_windowed,
-            &this_store,
-            windows.after_ms().saturating_add(grace),
-            vs.clone(),
-        );
+        let windowed =
+            |stream: &KStream<K, V>, node: &str, store: &str, value_serde: Arc<dyn Serde<V>>| {
+                let (store_name, key_serde, trackers) =
+                    (store.to_string(), ks.clone(), trackers.clone());
+                stream.named(node).add_node::<K, V, _, _>(
+                    "",
+                    move || JoinWindowed {
+                        store_name: store_name.clone(),
+                        key_serde: key_serde.clone(),
+                        value_serde: value_serde.clone(),
+                        trackers: trackers.clone(),
+                        tracker: None,
+                        store: None,
+                    },
+                    &[store],
+                )
+            };
+        let this_w = windowed(&this, &this_windowed, &this_store, vs.clone());
         let other_w = {
             let (store_name, key_serde, trackers, value_serde) = (
                 other_store.clone(),
@@ -1074,7 +1128,6 @@ impl<K: Data, V: Data> KStream<K, V> {
                 "",
                 move || JoinWindowed {
                     store_name: store_name.clone(),
-                    close_after_ms: windows.before_ms().saturating_add(grace),
                     key_serde: key_serde.clone(),
                     value_serde: value_serde.clone(),
                     trackers: trackers.clone(),

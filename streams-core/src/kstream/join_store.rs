@@ -112,6 +112,12 @@ impl<K: Clone + 'static, V: Clone + 'static> JoinWindowStore<K, V> {
         self.kv.put_with_timestamp(&k, value, timestamp)
     }
 
+    /// The oldest timestamp the store still returns (its newest timestamp minus the retention,
+    /// plus one): an older record would not be kept.
+    pub fn live_from(&self) -> i64 {
+        self.kv.live_from()
+    }
+
     /// The records of `key` with timestamps in `[from, to]` (`from >= 0`), by timestamp then
     /// arrival: `(value, timestamp)`. Unflushed records are included; nothing is flushed.
     pub fn fetch(&self, key: &K, from: i64, to: i64) -> Result<Vec<(V, i64)>> {

@@ -28,9 +28,13 @@ fn to_millis(d: Duration, what: &str) -> Result<i64> {
 ///
 /// A record's window closes when stream time (the largest timestamp the join has seen on
 /// either side) passes its end plus the grace period: `t + after + grace` for a left record,
-/// `t + before + grace` for a right one. A record that arrives after its window closed is
-/// late: it is dropped and counted in `dropped_records`. Left and outer joins emit a record
-/// that found no partner, joined with `None`, only once its window has closed.
+/// `t + before + grace` for a right one. As in Kafka, a record that arrives after its window
+/// closed is still joined with every partner the other side's store still holds; lateness
+/// only decides whether the record is kept in its own side's store (which retains
+/// `before + after + grace` behind its newest record; an older record is not kept and is
+/// counted in `dropped_records`). Left and outer joins emit a record that found no partner,
+/// joined with `None`, once its window has closed (at once if it already had when the record
+/// arrived).
 ///
 /// ```
 /// use std::time::Duration;
@@ -130,9 +134,8 @@ impl JoinWindows {
         self.before_ms + self.after_ms
     }
 
-    /// How long the join stores keep a record: `before + after + grace` (Kafka's join store
-    /// retention). The stores keep one more millisecond, so that a record exactly at the
-    /// boundary is still found.
+    /// How long the join stores keep a record behind the newest record written to them:
+    /// `before + after + grace` (Kafka's join store retention).
     pub fn retention_ms(&self) -> i64 {
         self.size_ms() + self.grace_ms
     }
