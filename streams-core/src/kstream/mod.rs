@@ -13,6 +13,7 @@ mod ktable;
 mod options;
 mod suppress;
 mod table_join;
+mod versioned;
 mod windowed;
 pub mod windows;
 
