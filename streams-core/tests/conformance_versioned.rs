@@ -1524,3 +1524,56 @@ fn test_left_with_versioned_store_and_grace() {
         run_as_of_join(true, cache, Some(2), &expected);
     }
 }
+
+// Not from Kafka: the versioned table and the join's buffer survive a task restart, restored
+// from their changelogs (local state wiped) or reopened from RocksDB.
+#[test]
+fn versioned_table_and_grace_buffer_survive_a_restart() {
+    for wipe in [true, false] {
+        let driver = make_join(Duration::from_millis(2));
+        let table = driver.input_topic("tableTopic2", I32Serde, StringSerde);
+        table.pipe_input_at(0, s("Y0@0"), 0).unwrap();
+        table.pipe_input_at(0, s("Y0@5"), 5).unwrap();
+        let stream = driver.input_topic("streamTopic", I32Serde, StringSerde);
+        stream.pipe_input_at(0, s("X@4"), 4).unwrap();
+        stream.pipe_input_at(0, s("X@6"), 6).unwrap();
+        // Stream time 6, grace 2: X@4 is released, X@6 waits.
+        assert_eq!(joined(&driver), vec![(0, s("X@4+Y0@0"), 4)]);
+        for task in driver.task_ids() {
+            driver.restart_task(task, wipe).unwrap();
+        }
+        // A late table update at 6 is seen by the buffered record.
+        table.pipe_input_at(0, s("Y0@6"), 6).unwrap();
+        stream.pipe_input_at(1, s("Z@8"), 8).unwrap();
+        assert_eq!(joined(&driver), vec![(0, s("X@6+Y0@6"), 6)]);
+        let store: VersionedKeyValueStore<i32, String> = driver.get_state_store("V-grace").unwrap();
+        assert_eq!(
+            store.get_as_of(&0, 5).unwrap(),
+            Some(VersionedRecord::new(s("Y0@5"), 5, Some(6)))
+        );
+    }
+}
+
+// Not from Kafka (which supports it): a table-table join with a versioned table fails at task
+// start with an error naming the store, rather than reading it wrongly. docs/dsl.md says so.
+#[test]
+fn table_table_join_with_a_versioned_table_fails_at_task_start() {
+    let builder = StreamsBuilder::new();
+    let a = builder.table(
+        "a",
+        Consumed::with(StringSerde, StringSerde),
+        Materialized::versioned(versioned("a-store")),
+    );
+    let b = builder.table(
+        "b",
+        Consumed::with(StringSerde, StringSerde),
+        Materialized::new(),
+    );
+    a.join(&b, |x: &String, y: &String| format!("{x}{y}"))
+        .to_stream()
+        .to("out", Produced::with(StringSerde, Nullable(StringSerde)));
+    let err = TopologyTestDriver::new(builder.build().unwrap(), cached("tt"))
+        .err()
+        .expect("a versioned table in a table-table join");
+    assert!(err.to_string().contains("a-store"), "{err}");
+}
