@@ -229,6 +229,10 @@ pub(crate) fn grace_buffer_store(name: &str) -> KeyValueStoreBuilder<Vec<u8>, Ve
     KeyValueStoreBuilder::new(name, Arc::new(BytesSerde), Arc::new(BytesSerde))
 }
 
+/// What a put into the grace buffer releases: the record itself when it is already past the
+/// grace period, and the buffered records now due, oldest first.
+pub(crate) type Released<K, V> = (Option<Record<K, V>>, Vec<Record<K, V>>);
+
 /// A stream-table join's record buffer: holds stream records until stream time passes their
 /// timestamp plus the grace period, then hands them back in timestamp order.
 pub(crate) struct GraceState<K, V> {
@@ -291,10 +295,7 @@ impl<K: Data, V: Data> GraceState<K, V> {
 
     /// Buffers `r` unless it is already past the grace period (then it is returned, to join
     /// at once), and returns the records now due, oldest first.
-    pub(crate) fn put_and_evict(
-        &mut self,
-        r: Record<K, V>,
-    ) -> Result<(Option<Record<K, V>>, Vec<Record<K, V>>)> {
+    pub(crate) fn put_and_evict(&mut self, r: Record<K, V>) -> Result<Released<K, V>> {
         if self.observed.saturating_sub(self.def.grace_ms) > r.timestamp {
             return Ok((Some(r), Vec::new()));
         }

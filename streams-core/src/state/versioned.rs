@@ -251,6 +251,9 @@ struct Inner<K, V> {
 /// value (`None`: a tombstone).
 type Version<'a> = (i64, Option<&'a [u8]>);
 
+/// A version found by a lookup: value bytes, valid from, valid to (`None`: latest).
+type Found = (Vec<u8>, i64, Option<i64>);
+
 fn read_i64(b: &[u8]) -> Option<i64> {
     let a: [u8; 8] = b.get(..8)?.try_into().ok()?;
     Some(i64::from_be_bytes(a))
@@ -485,7 +488,7 @@ impl<K: 'static, V: 'static> Inner<K, V> {
     }
 
     /// The version of `key` valid at `as_of`: value bytes, valid from, valid to.
-    fn get_as_of(&self, key: &[u8], as_of: i64) -> Result<Option<(Vec<u8>, i64, Option<i64>)>> {
+    fn get_as_of(&self, key: &[u8], as_of: i64) -> Result<Option<Found>> {
         let latest_bytes = self.raw_get(&latest_key(key))?;
         if let Some(b) = &latest_bytes {
             let (ts, value) = self.decode(b)?;
