@@ -1577,3 +1577,41 @@ fn table_table_join_with_a_versioned_table_fails_at_task_start() {
         .expect("a versioned table in a table-table join");
     assert!(err.to_string().contains("a-store"), "{err}");
 }
+
+// Not from Kafka: `to_table` into a versioned store behaves as a versioned source table (only
+// updates that become the latest version go downstream, the history answers as-of reads), and
+// an aggregation cannot materialize into a versioned store.
+#[test]
+fn to_table_into_a_versioned_store_and_aggregations_rejecting_one() {
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("in", Consumed::with(StringSerde, StringSerde))
+        .to_table(Materialized::versioned(versioned("t")))
+        .to_stream()
+        .to("out", Produced::with(StringSerde, Nullable(StringSerde)));
+    let driver = TopologyTestDriver::new(builder.build().unwrap(), cached("to-table")).unwrap();
+    let input = driver.input_topic("in", StringSerde, StringSerde);
+    input.pipe_input_at(s("k"), s("v10"), 10).unwrap();
+    input.pipe_input_at(s("k"), s("v5"), 5).unwrap(); // out of order: history only
+    input.pipe_input_at(s("k"), s("v20"), 20).unwrap();
+    assert_eq!(
+        drain(&driver, "out", StringSerde, Nullable(StringSerde)),
+        vec![(s("k"), Some(s("v10")), 10), (s("k"), Some(s("v20")), 20)]
+    );
+    let store: Store = driver.get_state_store("t").unwrap();
+    assert_eq!(
+        store.get_as_of(&s("k"), 7).unwrap(),
+        Some(VersionedRecord::new(s("v5"), 5, Some(10)))
+    );
+
+    let builder = StreamsBuilder::new();
+    builder
+        .stream("in", Consumed::with(StringSerde, StringSerde))
+        .group_by_key()
+        .count(Materialized::versioned(versioned("counts")));
+    let err = builder
+        .build()
+        .err()
+        .expect("a versioned aggregation store");
+    assert!(err.to_string().contains("counts"), "{err}");
+}
