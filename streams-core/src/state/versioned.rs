@@ -590,7 +590,12 @@ impl<K: 'static, V: 'static> Inner<K, V> {
         if cutoff <= self.expired_through {
             return Ok(());
         }
-        let lo = [EXPIRY];
+        // Entries up to the previous cutoff are gone (nothing put since can end before it):
+        // start there, not at RocksDB's tombstones of what earlier passes deleted.
+        let mut lo = vec![EXPIRY];
+        if self.expired_through != i64::MIN {
+            lo.extend_from_slice(&sortable(self.expired_through));
+        }
         let hi = match cutoff.checked_add(1) {
             Some(t) => {
                 let mut h = vec![EXPIRY];
