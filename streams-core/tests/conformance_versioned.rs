@@ -1615,3 +1615,31 @@ fn to_table_into_a_versioned_store_and_aggregations_rejecting_one() {
         .expect("a versioned aggregation store");
     assert!(err.to_string().contains("counts"), "{err}");
 }
+
+// Not from Kafka's unit tests (Kafka's buffer keeps the record context): a record released by
+// the grace buffer keeps its headers.
+#[test]
+fn grace_buffer_keeps_headers() {
+    let driver = make_join(Duration::from_millis(2));
+    driver
+        .input_topic("tableTopic2", I32Serde, StringSerde)
+        .pipe_input_at(0, s("Y0"), 0)
+        .unwrap();
+    let stream = driver.input_topic("streamTopic", I32Serde, StringSerde);
+    let mut r = Record::new(0, s("X0"), 1);
+    r.headers.add("h", Some(b"v".to_vec())).add("n", None);
+    stream.pipe_record(r).unwrap();
+    stream.pipe_input_at(1, s("X1"), 3).unwrap();
+    let out = driver
+        .output_topic("out", I32Serde, StringSerde)
+        .read_records_to_list()
+        .unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].key, out[0].value.as_str(), out[0].timestamp),
+        (0, "X0+Y0", 1)
+    );
+    let mut want = Headers::new();
+    want.add("h", Some(b"v".to_vec())).add("n", None);
+    assert_eq!(out[0].headers, want);
+}

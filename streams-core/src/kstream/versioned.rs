@@ -9,7 +9,7 @@ use crate::error::{Result, StreamsError};
 use crate::kstream::ktable::{not_initialized, Change, KTable, Materialized};
 use crate::kstream::{Data, KStream, INVALID};
 use crate::processor::{Processor, ProcessorContext};
-use crate::record::Record;
+use crate::record::{Headers, Record};
 use crate::serdes::{BytesSerde, Serde};
 use crate::state::{
     KeyValueStore, KeyValueStoreBuilder, VersionedKeyValueStore, VersionedKeyValueStoreBuilder,
@@ -205,6 +205,50 @@ fn buffer_time(k: &[u8]) -> Option<i64> {
     Some((u64::from_be_bytes(a) ^ (1 << 63)) as i64)
 }
 
+/// A buffered record's value: its headers (count, then per header the key's length and bytes
+/// and the value's length, -1 for null, and bytes; lengths 4 bytes big-endian), then the
+/// serialized value.
+fn encode_headers(headers: &Headers, out: &mut Vec<u8>) {
+    let len32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes();
+    out.extend_from_slice(&len32(headers.len()));
+    for h in headers.iter() {
+        out.extend_from_slice(&len32(h.key.len()));
+        out.extend_from_slice(h.key.as_bytes());
+        match &h.value {
+            Some(v) => {
+                out.extend_from_slice(&len32(v.len()));
+                out.extend_from_slice(v);
+            }
+            None => out.extend_from_slice(&u32::MAX.to_be_bytes()),
+        }
+    }
+}
+
+/// The headers at the start of a buffered value and the rest (the serialized value).
+fn decode_headers(bytes: &[u8]) -> Option<(Headers, &[u8])> {
+    fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = (b.get(..n)?, b.get(n..)?);
+        *b = rest;
+        Some(head)
+    }
+    fn len(b: &mut &[u8]) -> Option<u32> {
+        Some(u32::from_be_bytes(take(b, 4)?.try_into().ok()?))
+    }
+    let mut b = bytes;
+    let count = len(&mut b)?;
+    let mut headers = Headers::new();
+    for _ in 0..count {
+        let n = len(&mut b)? as usize;
+        let key = String::from_utf8(take(&mut b, n)?.to_vec()).ok()?;
+        let value = match len(&mut b)? {
+            u32::MAX => None,
+            n => Some(take(&mut b, n as usize)?.to_vec()),
+        };
+        headers.add(key, value);
+    }
+    Some((headers, b))
+}
+
 /// The serdes and store of a stream-table join's buffer (`<join name>-Buffer`).
 pub(crate) struct GraceBuffer<K, V> {
     pub store_name: String,
@@ -305,6 +349,7 @@ impl<K: Data, V: Data> GraceState<K, V> {
             .serialize(&r.key, &mut key)
             .map_err(|e| self.err(format!("cannot serialize a key: {e}")))?;
         let mut value = Vec::new();
+        encode_headers(&r.headers, &mut value);
         self.def
             .value_serde
             .serialize(&r.value, &mut value)
@@ -339,13 +384,20 @@ impl<K: Data, V: Data> GraceState<K, V> {
                 .key_serde
                 .deserialize(key_bytes)
                 .map_err(|e| self.err(format!("cannot deserialize a buffered key: {e}")))?;
+            let (headers, v) =
+                decode_headers(&v).ok_or_else(|| self.err("a buffered record is corrupt"))?;
             let value = self
                 .def
                 .value_serde
-                .deserialize(&v)
+                .deserialize(v)
                 .map_err(|e| self.err(format!("cannot deserialize a buffered value: {e}")))?;
             self.store.delete(&k)?;
-            out.push(Record::new(key, value, timestamp));
+            out.push(Record {
+                key,
+                value,
+                timestamp,
+                headers,
+            });
         }
         Ok((None, out))
     }
