@@ -62,6 +62,13 @@ const CHANGELOG_ADDITIONAL_RETENTION_MS: i64 = 86_400_000;
 
 /// One version of a key's value: the value, the timestamp it is valid from, and the timestamp
 /// of the key's next version (`None` for the latest version), as Kafka's `VersionedRecord`.
+///
+/// ```
+/// use streams_core::VersionedRecord;
+/// // "blue" was the value from 10 until the key's next version at 25.
+/// let r = VersionedRecord::new("blue", 10, Some(25));
+/// assert_eq!((r.value, r.timestamp, r.valid_to), ("blue", 10, Some(25)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionedRecord<V> {
     /// The value.
@@ -113,6 +120,20 @@ impl VersionedStoreSupplier {
 
 /// Builds [`VersionedKeyValueStore`]s, one per task. From
 /// [`crate::Stores::versioned_key_value_store_builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_core::*;
+/// let builder = Stores::versioned_key_value_store_builder(
+///     Stores::persistent_versioned_key_value_store("scratch", Duration::from_secs(60)),
+///     StringSerde,
+///     I64Serde,
+/// )
+/// .store_type(StoreType::InMemory)
+/// .with_logging_disabled();
+/// assert_eq!(builder.history_retention_ms(), 60_000);
+/// assert!(!StoreBuilder::logged(&builder));
+/// ```
 pub struct VersionedKeyValueStoreBuilder<K, V> {
     name: String,
     key_serde: Arc<dyn Serde<K>>,
