@@ -1643,3 +1643,77 @@ fn grace_buffer_keeps_headers() {
     want.add("h", Some(b"v".to_vec())).add("n", None);
     assert_eq!(out[0].headers, want);
 }
+
+// StreamsBuilderTest.shouldThrowOnVersionedStoreSupplierForGlobalTable
+#[test]
+fn should_throw_on_versioned_store_supplier_for_global_table() {
+    let builder = StreamsBuilder::new();
+    builder.global_table(
+        "topic",
+        Consumed::with(I64Serde, StringSerde),
+        Materialized::versioned(Stores::persistent_versioned_key_value_store(
+            "store",
+            Duration::ZERO,
+        )),
+    );
+    let err = builder.build().err().expect("a versioned global table");
+    assert!(matches!(err, StreamsError::InvalidTopology(_)), "{err}");
+}
+
+// TopologyTestDriverTest.shouldReturnCorrectPersistentStoreTypeOnly (its versioned-store
+// checks; the driver's typed lookup stands for Kafka's getXxxStore returning null). The
+// timestamped and global variants have no separate store types here.
+#[test]
+fn should_return_correct_persistent_store_type_only() {
+    let mut t = Topology::new();
+    t.add_source("src", Consumed::with(StringSerde, StringSerde), &["in"])
+        .unwrap()
+        .add_processor("owner", || Owner, &["src"])
+        .unwrap()
+        .add_state_store(
+            Stores::persistent_key_value_store("keyValueStore", StringSerde, StringSerde),
+            &["owner"],
+        )
+        .unwrap()
+        .add_state_store(
+            Stores::versioned_key_value_store_builder(
+                versioned("keyValueVersionedStore"),
+                StringSerde,
+                StringSerde,
+            ),
+            &["owner"],
+        )
+        .unwrap()
+        .add_state_store(
+            Stores::persistent_window_store(
+                "windowStore",
+                Duration::from_secs(60),
+                Duration::from_secs(10),
+                StringSerde,
+                StringSerde,
+            )
+            .unwrap(),
+            &["owner"],
+        )
+        .unwrap();
+    let driver = TopologyTestDriver::new(t, StreamsConfig::new("store-types")).unwrap();
+    type Kv = KeyValueStore<String, String>;
+    type Win = WindowStore<String, String>;
+    type Sess = SessionStore<String, String>;
+    assert!(driver.get_state_store::<Kv>("keyValueStore").is_ok());
+    assert!(driver.get_state_store::<Store>("keyValueStore").is_err());
+    assert!(driver
+        .get_state_store::<Kv>("keyValueVersionedStore")
+        .is_err());
+    assert!(driver
+        .get_state_store::<Store>("keyValueVersionedStore")
+        .is_ok());
+    assert!(driver
+        .get_state_store::<Win>("keyValueVersionedStore")
+        .is_err());
+    assert!(driver
+        .get_state_store::<Sess>("keyValueVersionedStore")
+        .is_err());
+    assert!(driver.get_state_store::<Store>("windowStore").is_err());
+    assert!(driver.get_state_store::<Win>("windowStore").is_ok());
+}
