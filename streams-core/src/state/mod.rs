@@ -116,4 +116,10 @@ pub trait StoreBuilder: Send + Sync + 'static {
     fn changelog_topic_config(&self) -> Vec<(String, String)> {
         vec![("cleanup.policy".into(), "compact".into())]
     }
+    /// True for versioned key-value stores (operations that need the latest value only, such
+    /// as `suppress`, reject them).
+    #[doc(hidden)]
+    fn versioned(&self) -> bool {
+        false
+    }
 }

@@ -225,6 +225,9 @@ impl<K: 'static, V: 'static> StoreBuilder for VersionedKeyValueStoreBuilder<K, V
     fn build(&self, ctx: &StoreContext<'_>) -> Result<Box<dyn StateStore>> {
         Ok(Box::new(self.build_store(ctx)?))
     }
+    fn versioned(&self) -> bool {
+        true
+    }
     fn changelog_topic_config(&self) -> Vec<(String, String)> {
         // Kafka's versioned changelog: compacted, but not before the history retention (plus a
         // day) has passed, so a restore sees every version still in the history.
