@@ -308,7 +308,10 @@ impl<K: Data, V: Data> GraceState<K, V> {
             TableLookup::Versioned(_) => {}
         }
         let store: KeyValueStore<Vec<u8>, Vec<u8>> = ctx.get_state_store(&def.store_name)?;
-        // After a restart the buffer's stream time is the newest buffered record's.
+        // After a restart the buffer's stream time is the newest buffered record's: with a
+        // grace period the newest record always stays buffered (it is due only once stream
+        // time passes it by the grace), so this is the stream time the buffer had (with no
+        // grace, every record leaves at once, and either way joins at once).
         let mut observed = i64::MIN;
         let mut min_buffered = i64::MAX;
         let mut seq = 0;
