@@ -826,7 +826,9 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Only stream records trigger output; table updates only change what later records
     /// find. A table that is not materialized (a `filter` result, say) is materialized for
     /// the join. The stream and the table must be co-partitioned; a re-keyed stream is
-    /// repartitioned first. Records with a null key or value are dropped.
+    /// repartitioned first. Records with a null key or value are dropped. A versioned table
+    /// ([`crate::Materialized::versioned`]) is read as of each stream record's timestamp; with
+    /// [`Joined::with_grace_period`] records wait for late table updates first.
     pub fn join_table<VT: Data, VR: Data>(
         &self,
         table: &KTable<K, VT>,
