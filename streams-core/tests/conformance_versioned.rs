@@ -1609,10 +1609,7 @@ fn to_table_into_a_versioned_store_and_aggregations_rejecting_one() {
         .stream("in", Consumed::with(StringSerde, StringSerde))
         .group_by_key()
         .count(Materialized::versioned(versioned("counts")));
-    let err = builder
-        .build()
-        .err()
-        .expect("a versioned aggregation store");
+    let err = builder.build().expect_err("a versioned aggregation store");
     assert!(err.to_string().contains("counts"), "{err}");
 }
 
@@ -1656,7 +1653,7 @@ fn should_throw_on_versioned_store_supplier_for_global_table() {
             Duration::ZERO,
         )),
     );
-    let err = builder.build().err().expect("a versioned global table");
+    let err = builder.build().expect_err("a versioned global table");
     assert!(matches!(err, StreamsError::InvalidTopology(_)), "{err}");
 }
 
@@ -1735,10 +1732,7 @@ fn should_throw_on_suppress_for_materialized_versioned_table() {
         Duration::ZERO,
         BufferConfig::unbounded(),
     ));
-    let err = builder
-        .build()
-        .err()
-        .expect("suppress of a versioned table");
+    let err = builder.build().expect_err("suppress of a versioned table");
     assert!(matches!(err, StreamsError::InvalidTopology(_)), "{err}");
 }
 
@@ -1761,9 +1755,6 @@ fn should_throw_on_suppress_for_non_materialized_versioned_table() {
             Duration::ZERO,
             BufferConfig::unbounded(),
         ));
-    let err = builder
-        .build()
-        .err()
-        .expect("suppress of a versioned table");
+    let err = builder.build().expect_err("suppress of a versioned table");
     assert!(matches!(err, StreamsError::InvalidTopology(_)), "{err}");
 }
