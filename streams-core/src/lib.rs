@@ -65,7 +65,8 @@ pub use serdes::{
 pub use state::internals::bench_support as __bench;
 pub use state::{
     CacheBudget, GlobalKeyValueStore, KeyValueStore, SessionStore, SessionStoreBuilder, StateStore,
-    StoreBuilder, StoreType, Stores, WindowStore, WindowStoreBuilder,
+    StoreBuilder, StoreType, Stores, VersionedKeyValueStore, VersionedKeyValueStoreBuilder,
+    VersionedRecord, VersionedStoreSupplier, WindowStore, WindowStoreBuilder,
 };
 pub use test_driver::{TestInputTopic, TestOutputTopic, TestRecord, TopologyTestDriver};
 /// The README's code blocks, compiled and run as doc tests.

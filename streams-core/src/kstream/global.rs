@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::error::{RecordPart, Result};
+use crate::error::{RecordPart, Result, StreamsError};
 use crate::kstream::join::drop_record;
 use crate::kstream::{Consumed, Data, KStream, Materialized, StreamsBuilder};
 use crate::processor::{Processor, ProcessorContext};
@@ -90,6 +90,13 @@ impl StreamsBuilder {
             Some(n) => n.clone(),
             None => b.new_name(&format!("{topic}-STATE-STORE-")),
         };
+        if materialized.versioned_retention_ms.is_some() {
+            // As Kafka: a global table cannot be versioned.
+            b.fail(StreamsError::InvalidTopology(format!(
+                "global table `{store_name}`: a global table cannot be materialized in a \
+                 versioned store"
+            )));
+        }
         let (ks, vs) = (consumed.key_serde.clone(), consumed.value_serde.clone());
         let key_serde = ks.clone();
         let (ks2, vs2) = (ks.clone(), vs.clone());

@@ -23,6 +23,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::versioned::{grace_buffer_store, GraceBuffer, GraceState, TableLookup};
 use crate::error::{Result, StreamsError};
 use crate::kstream::internals::PassThrough;
 use crate::kstream::join_store::{
@@ -661,20 +662,52 @@ impl<K, V, VT, VO> Clone for TableJoiner<K, V, VT, VO> {
     }
 }
 
-/// `KSTREAM-JOIN-` / `KSTREAM-LEFTJOIN-`: looks each stream record up in the table's store.
+/// `KSTREAM-JOIN-` / `KSTREAM-LEFTJOIN-`: looks each stream record up in the table's store
+/// (a versioned table: as of the record's timestamp), after the grace period if one is set.
 struct StreamTableJoin<K, V, VT, VO> {
     store_name: String,
     joiner: TableJoiner<K, V, VT, VO>,
     key_serde: Option<Arc<dyn Serde<K>>>,
     value_serde: Option<Arc<dyn Serde<V>>>,
-    store: Option<KeyValueStore<K, VT>>,
+    store: Option<TableLookup<K, VT>>,
+    grace: Option<GraceBuffer<K, V>>,
+    buffer: Option<GraceState<K, V>>,
+}
+
+impl<K: Data, V: Data, VT: Data, VO: Data> StreamTableJoin<K, V, VT, VO> {
+    fn join_one(
+        &self,
+        r: Record<K, V>,
+        key_null: bool,
+        ctx: &mut ProcessorContext<'_, K, VO>,
+    ) -> Result<()> {
+        let row = if key_null {
+            // Kafka 3.7 (KIP-962): a left join joins a null-key record with no row.
+            None
+        } else {
+            self.store
+                .as_ref()
+                .ok_or_else(|| not_initialized(&self.store_name))?
+                .get(&r.key, r.timestamp)?
+        };
+        let out = match (&self.joiner, &row) {
+            (TableJoiner::Inner(f), Some(row)) => f(&r.key, &r.value, row),
+            (TableJoiner::Inner(_), None) => return Ok(()),
+            (TableJoiner::Left(f), row) => f(&r.key, &r.value, row.as_ref()),
+        };
+        ctx.forward(r.with_value(out))
+    }
 }
 
 impl<K: Data, V: Data, VT: Data, VO: Data> Processor<K, V, K, VO>
     for StreamTableJoin<K, V, VT, VO>
 {
     fn init(&mut self, ctx: &mut ProcessorContext<'_, K, VO>) -> Result<()> {
-        self.store = Some(ctx.get_state_store(&self.store_name)?);
+        let table = TableLookup::open(ctx, &self.store_name)?;
+        if let Some(grace) = &self.grace {
+            self.buffer = Some(GraceState::open(grace, &table, ctx)?);
+        }
+        self.store = Some(table);
         Ok(())
     }
 
@@ -688,21 +721,17 @@ impl<K: Data, V: Data, VT: Data, VO: Data> Processor<K, V, K, VO>
             drop_record(ctx, "null key or value in a stream-table join", r.timestamp);
             return Ok(());
         }
-        let row = if key_null {
-            // Kafka 3.7 (KIP-962): a left join joins a null-key record with no row.
-            None
-        } else {
-            self.store
-                .as_ref()
-                .ok_or_else(|| not_initialized(&self.store_name))?
-                .get(&r.key)?
+        if key_null {
+            return self.join_one(r, true, ctx);
+        }
+        let Some(buffer) = self.buffer.as_mut() else {
+            return self.join_one(r, false, ctx);
         };
-        let out = match (&self.joiner, &row) {
-            (TableJoiner::Inner(f), Some(row)) => f(&r.key, &r.value, row),
-            (TableJoiner::Inner(_), None) => return Ok(()),
-            (TableJoiner::Left(f), row) => f(&r.key, &r.value, row.as_ref()),
-        };
-        ctx.forward(r.with_value(out))
+        let (now, due) = buffer.put_and_evict(r)?;
+        for r in now.into_iter().chain(due) {
+            self.join_one(r, false, ctx)?;
+        }
+        Ok(())
     }
 }
 
@@ -862,7 +891,9 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Only stream records trigger output; table updates only change what later records
     /// find. A table that is not materialized (a `filter` result, say) is materialized for
     /// the join. The stream and the table must be co-partitioned; a re-keyed stream is
-    /// repartitioned first. Records with a null key or value are dropped.
+    /// repartitioned first. Records with a null key or value are dropped. A versioned table
+    /// ([`crate::Materialized::versioned`]) is read as of each stream record's timestamp; with
+    /// [`Joined::with_grace_period`] records wait for late table updates first.
     pub fn join_table<VT: Data, VR: Data>(
         &self,
         table: &KTable<K, VT>,
@@ -1261,8 +1292,44 @@ impl<K: Data, V: Data> KStream<K, V> {
                 TableJoiner::Left(_) => "KSTREAM-LEFTJOIN-",
             }),
         };
+        let grace = match joined.grace_ms {
+            None => None,
+            Some(grace_ms) => {
+                let (Some(k), Some(v)) = (ks.clone(), vs.clone()) else {
+                    self.fail(format!(
+                        "stream-table join `{node_name}` with a grace period buffers records but \
+                         does not know how to serialize ({}, {}): pass serdes with \
+                         Joined::with(key_serde, value_serde)",
+                        std::any::type_name::<K>(),
+                        std::any::type_name::<V>()
+                    ));
+                    return self.invalid();
+                };
+                let buffer = format!("{node_name}-Buffer");
+                if let Err(e) = self
+                    .builder
+                    .borrow_mut()
+                    .topology
+                    .add_state_store(grace_buffer_store(&buffer), &[])
+                {
+                    self.builder.borrow_mut().fail(e);
+                    return self.invalid();
+                }
+                Some(GraceBuffer {
+                    store_name: buffer,
+                    grace_ms,
+                    key_serde: k,
+                    value_serde: v,
+                })
+            }
+        };
+        let mut stores = vec![store.as_str()];
+        if let Some(g) = &grace {
+            stores.push(g.store_name.as_str());
+        }
         let sn = store.clone();
         let (key_serde, value_serde) = (ks.clone(), vs);
+        let grace_def = grace.clone();
         let node = input.named(node_name).add_node::<K, VR, _, _>(
             "",
             move || StreamTableJoin {
@@ -1271,8 +1338,10 @@ impl<K: Data, V: Data> KStream<K, V> {
                 key_serde: key_serde.clone(),
                 value_serde: value_serde.clone(),
                 store: None,
+                grace: grace_def.clone(),
+                buffer: None,
             },
-            &[store.as_str()],
+            &stores,
         );
         self.derive(node, ks, None, false)
     }

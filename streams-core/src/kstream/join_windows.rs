@@ -226,6 +226,8 @@ pub struct Joined<K, V> {
     pub(crate) key_serde: Option<Arc<dyn Serde<K>>>,
     pub(crate) value_serde: Option<Arc<dyn Serde<V>>>,
     pub(crate) name: Option<String>,
+    /// Stream-table joins: how long stream records wait for late table updates (KIP-923).
+    pub(crate) grace_ms: Option<i64>,
 }
 
 impl<K: 'static, V: 'static> Default for Joined<K, V> {
@@ -241,6 +243,7 @@ impl<K: 'static, V: 'static> Joined<K, V> {
             key_serde: None,
             value_serde: None,
             name: None,
+            grace_ms: None,
         }
     }
     /// With the serdes of the key and the stream's values (for the repartition topic).
@@ -249,11 +252,32 @@ impl<K: 'static, V: 'static> Joined<K, V> {
             key_serde: Some(Arc::new(key_serde)),
             value_serde: Some(Arc::new(value_serde)),
             name: None,
+            grace_ms: None,
         }
     }
     /// Names the join processor and the repartition topic (`<name>-repartition`).
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+    /// A stream-table join with a grace period (Kafka's KIP-923): each stream record waits in
+    /// a buffer (the store `<join name>-Buffer`) until stream time passes its timestamp plus
+    /// `grace`, then joins the table as of its timestamp, so table updates up to `grace` late
+    /// are seen. Records are released in timestamp order; one already older than stream time
+    /// minus `grace` joins at once. The table must be versioned
+    /// ([`crate::Materialized::versioned`]) with a history retention of at least `grace`;
+    /// otherwise the task fails to start. Needs serdes for the key and the stream's values
+    /// (from here, the stream, or the defaults).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::*;
+    /// let joined: Joined<String, i64> =
+    ///     Joined::with(StringSerde, I64Serde).with_grace_period(Duration::from_secs(5));
+    /// # let _ = joined;
+    /// ```
+    pub fn with_grace_period(mut self, grace: std::time::Duration) -> Self {
+        self.grace_ms = Some(i64::try_from(grace.as_millis()).unwrap_or(i64::MAX));
         self
     }
 }

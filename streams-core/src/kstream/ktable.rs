@@ -39,6 +39,8 @@ pub struct Materialized<K, V> {
     pub(crate) logging: bool,
     pub(crate) caching: bool,
     pub(crate) retention_ms: Option<i64>,
+    /// A versioned store with this history retention (KIP-914).
+    pub(crate) versioned_retention_ms: Option<i64>,
 }
 
 impl<K: 'static, V: 'static> Default for Materialized<K, V> {
@@ -58,6 +60,7 @@ impl<K: 'static, V: 'static> Materialized<K, V> {
             logging: true,
             caching: true,
             retention_ms: None,
+            versioned_retention_ms: None,
         }
     }
     /// A store with this name (its changelog is `<application.id>-<name>-changelog`).
@@ -96,6 +99,33 @@ impl<K: 'static, V: 'static> Materialized<K, V> {
     pub fn with_caching_disabled(mut self) -> Self {
         self.caching = false;
         self
+    }
+    /// A versioned table (Kafka's KIP-914): the table's store is the [`crate::VersionedKeyValueStore`]
+    /// of `supplier` (its name and history retention), for [`crate::StreamsBuilder::table`]
+    /// and [`KStream::to_table`]. The table keeps every version within the retention; an
+    /// update older than the key's latest version is stored in the history but not forwarded,
+    /// and a stream-table join looks rows up as of each stream record's timestamp. Versioned
+    /// stores are not cached.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::*;
+    /// let builder = StreamsBuilder::new();
+    /// let prices = builder.table(
+    ///     "prices",
+    ///     Consumed::with(StringSerde, I64Serde),
+    ///     Materialized::versioned(Stores::persistent_versioned_key_value_store(
+    ///         "prices-store",
+    ///         Duration::from_secs(600),
+    ///     )),
+    /// );
+    /// assert_eq!(prices.store_name(), Some("prices-store"));
+    /// ```
+    pub fn versioned(supplier: crate::state::VersionedStoreSupplier) -> Self {
+        let mut m = Self::named(supplier.name);
+        m.versioned_retention_ms = Some(supplier.history_retention_ms);
+        m.caching = false;
+        m
     }
     /// How long a windowed store keeps windows (at least window size + grace).
     pub fn with_retention(mut self, retention: std::time::Duration) -> Self {
@@ -776,6 +806,9 @@ pub(super) fn materialize<K: Data, VI: Data, VA: Data, P>(
 where
     P: Processor<K, VI, K, Change<VA>>,
 {
+    if m.versioned_retention_ms.is_some() {
+        return super::versioned::not_versionable(input, &store_name);
+    }
     let builder = input.builder.clone();
     let mut b = builder.borrow_mut();
     let key_serde = b.serde_for(m.key_serde.clone(), &input.key_serde);
@@ -999,6 +1032,15 @@ impl<K: Data, V: Data> KStream<K, V> {
             None,
             self.repartition_required,
         );
+        if let Some(retention_ms) = m.versioned_retention_ms {
+            return super::versioned::versioned_table(
+                &upserts,
+                m,
+                store_name,
+                node_name,
+                retention_ms,
+            );
+        }
         let sn = store_name.clone();
         materialize(&upserts, m, store_name, node_name, move || TableSource {
             store_name: sn.clone(),
@@ -1031,6 +1073,15 @@ pub(crate) fn table_from_source<K: Data, V: Data>(
     materialized: Materialized<K, V>,
 ) -> KTable<K, V> {
     let (store_name, node_name) = names(source, &materialized, "KTABLE-SOURCE-");
+    if let Some(retention_ms) = materialized.versioned_retention_ms {
+        return super::versioned::versioned_table(
+            source,
+            materialized,
+            store_name,
+            node_name,
+            retention_ms,
+        );
+    }
     let sn = store_name.clone();
     materialize(source, materialized, store_name, node_name, move || {
         TableSource {

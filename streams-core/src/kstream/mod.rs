@@ -15,6 +15,7 @@ mod options;
 mod print;
 mod suppress;
 mod table_join;
+mod versioned;
 mod windowed;
 pub mod windows;
 

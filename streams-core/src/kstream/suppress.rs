@@ -173,6 +173,17 @@ impl<K: Data, V: Data> KTable<K, V> {
             Some(n) => format!("{n}-store"),
             None => b.new_name("KTABLE-SUPPRESS-STATE-STORE-"),
         };
+        if self
+            .store_name
+            .as_deref()
+            .is_some_and(|n| b.topology.store_is_versioned(n))
+        {
+            // Kafka's check: suppression reads tables as latest values only.
+            b.fail(StreamsError::InvalidTopology(format!(
+                "suppress `{node_name}`: suppress() is only supported for non-versioned KTables"
+            )));
+            return self.invalid();
+        }
         let deadline = match (&suppressed.until, self.close_after_ms) {
             (Until::WindowCloses { end_of }, Some(grace)) => Deadline::WindowEnd {
                 end_of: *end_of,

@@ -408,6 +408,13 @@ impl Topology {
         Ok(())
     }
 
+    /// True if the store `name` is a versioned key-value store.
+    pub(crate) fn store_is_versioned(&self, name: &str) -> bool {
+        self.stores
+            .iter()
+            .any(|s| s.builder.name() == name && s.builder.versioned())
+    }
+
     pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.name == name)
     }

@@ -116,6 +116,38 @@ impl Stores {
                 .store_type(StoreType::InMemory),
         )
     }
+
+    /// A RocksDB versioned key-value store (Kafka's KIP-889) keeping old versions queryable
+    /// for `history_retention`: pass it to [`crate::Materialized::versioned`] for a versioned
+    /// table, or to [`Stores::versioned_key_value_store_builder`] with serdes for the
+    /// Processor API. See [`crate::VersionedKeyValueStore`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::Stores;
+    /// let supplier = Stores::persistent_versioned_key_value_store("prices", Duration::from_secs(3600));
+    /// assert_eq!(supplier.history_retention_ms(), 3_600_000);
+    /// ```
+    pub fn persistent_versioned_key_value_store(
+        name: &str,
+        history_retention: std::time::Duration,
+    ) -> crate::state::VersionedStoreSupplier {
+        crate::state::VersionedStoreSupplier::new(name, history_retention)
+    }
+
+    /// A builder of [`crate::VersionedKeyValueStore`]s from `supplier`, with serdes; logged to
+    /// a changelog whose records carry each version's timestamp.
+    pub fn versioned_key_value_store_builder<K: 'static, V: 'static>(
+        supplier: crate::state::VersionedStoreSupplier,
+        key_serde: impl Serde<K>,
+        value_serde: impl Serde<V>,
+    ) -> crate::state::VersionedKeyValueStoreBuilder<K, V> {
+        crate::state::VersionedKeyValueStoreBuilder::new(
+            supplier,
+            Arc::new(key_serde),
+            Arc::new(value_serde),
+        )
+    }
 }
 
 /// Builds [`KeyValueStore`]s, one per task.

@@ -5,6 +5,7 @@ mod cache;
 pub(crate) mod global;
 pub(crate) mod internals;
 mod key_value;
+mod versioned;
 mod window;
 
 use std::any::Any;
@@ -21,6 +22,10 @@ pub use global::GlobalKeyValueStore;
 pub use internals::StoreType;
 pub(crate) use key_value::Windowing;
 pub use key_value::{KeyValueStore, KeyValueStoreBuilder, Stores};
+pub use versioned::{
+    VersionedKeyValueStore, VersionedKeyValueStoreBuilder, VersionedRecord, VersionedStoreSupplier,
+    PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED,
+};
 pub use window::{SessionStore, SessionStoreBuilder, WindowStore, WindowStoreBuilder};
 
 /// The task's record collector, shared with its stores for changelog writes.
@@ -110,5 +115,11 @@ pub trait StoreBuilder: Send + Sync + 'static {
     #[doc(hidden)]
     fn changelog_topic_config(&self) -> Vec<(String, String)> {
         vec![("cleanup.policy".into(), "compact".into())]
+    }
+    /// True for versioned key-value stores (operations that need the latest value only, such
+    /// as `suppress`, reject them).
+    #[doc(hidden)]
+    fn versioned(&self) -> bool {
+        false
     }
 }
