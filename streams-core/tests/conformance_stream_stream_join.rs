@@ -3513,7 +3513,6 @@ fn self_join_should_match_inner_join_with_self_join_with_single_stream() {
 
 // KStreamKStreamSelfJoinTest.shouldMatchInnerJoinWithSelfJoinWithTwoStreams
 #[test]
-#[ignore = "differs from Kafka: a topic read by two `stream` calls is rejected here; Kafka merges the duplicate source nodes (InternalStreamsBuilder.mergeDuplicateSourceNodes)"]
 fn self_join_should_match_inner_join_with_self_join_with_two_streams() {
     self_join(
         true,
