@@ -668,8 +668,13 @@ impl Topology {
                                     NodeKind::Source { topics } => NodeKindDescription::Source {
                                         topics: topics
                                             .iter()
+                                            .filter(|t| !matches!(t, TopicName::Pattern(_)))
                                             .map(|t| t.display().to_string())
                                             .collect(),
+                                        pattern: topics.iter().find_map(|t| match t {
+                                            TopicName::Pattern(p) => Some(p.clone()),
+                                            _ => None,
+                                        }),
                                     },
                                     NodeKind::Processor => NodeKindDescription::Processor {
                                         stores: n.stores.iter().cloned().collect(),
@@ -724,8 +729,11 @@ pub struct NodeDescription {
 pub enum NodeKindDescription {
     /// Reads topics.
     Source {
-        /// Topic names (internal topics without the application prefix).
+        /// Topic names (internal topics without the application prefix); empty for a pattern
+        /// source.
         topics: Vec<String>,
+        /// The regular expression of a pattern source ([`Topology::add_source_pattern`]).
+        pattern: Option<String>,
     },
     /// Runs code, may use stores.
     Processor {
@@ -750,8 +758,12 @@ fn list(names: &[String]) -> String {
 impl fmt::Display for NodeDescription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            NodeKindDescription::Source { topics } => {
-                write!(f, "Source: {} (topics: [{}])", self.name, topics.join(", "))?;
+            NodeKindDescription::Source { topics, pattern } => {
+                // Kafka shows a pattern source's pattern in place of the topic list.
+                match pattern {
+                    Some(p) => write!(f, "Source: {} (topics: {p})", self.name)?,
+                    None => write!(f, "Source: {} (topics: [{}])", self.name, topics.join(", "))?,
+                }
                 write!(f, "\n      --> {}", list(&self.successors))
             }
             NodeKindDescription::Processor { stores } => {
