@@ -1,9 +1,10 @@
 //! The stateful DSL: grouping, aggregations and tables.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::{Result, SerdeError, StreamsError};
 use crate::kstream::{Data, KStream, Repartitioned};
+use crate::processor::internals::plan::NullValues;
 use crate::processor::{Processor, ProcessorContext};
 use crate::record::Record;
 use crate::serdes::{DynSerde, I64Serde, Serde};
@@ -242,6 +243,30 @@ fn store_of<K: Data, V: Data, KO, VO>(
     ctx.get_state_store::<KeyValueStore<K, V>>(name)
 }
 
+/// Counts a record an operation skips because of a null key or value and logs it at WARN with
+/// where it was read, as Kafka Streams does ("Skipping record due to null key ...").
+pub(super) fn skip_null<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, what: &str) {
+    ctx.record_dropped();
+    match ctx.record_metadata() {
+        Some(m) => tracing::warn!(
+            node = ctx.node_name(),
+            topic = %m.topic,
+            partition = m.partition,
+            offset = m.offset,
+            "Skipping record due to null {what}"
+        ),
+        None => tracing::warn!(
+            node = ctx.node_name(),
+            "Skipping record due to null {what}; topic, partition and offset not known"
+        ),
+    }
+}
+
+/// True when `serde` (if known) writes `value` as a null payload: Kafka's `null`.
+pub(super) fn is_null<T: 'static>(serde: &Option<Arc<dyn Serde<T>>>, value: &T) -> bool {
+    serde.as_ref().is_some_and(|s| s.is_null(value))
+}
+
 pub(super) fn not_initialized(name: &str) -> StreamsError {
     StreamsError::Internal(format!("store `{name}` used before init"))
 }
@@ -251,6 +276,9 @@ struct StreamAggregate<K, V, VA> {
     store_name: String,
     agg: AggFn<K, V, VA>,
     store: Option<KeyValueStore<K, VA>>,
+    /// What a null key and a null value are (`None` with `Nullable`, `()` with `UnitSerde`).
+    key_serde: Option<Arc<dyn Serde<K>>>,
+    value_serde: Option<Arc<dyn Serde<V>>>,
 }
 
 impl<K: Data, V: Data, VA: Data> Processor<K, V, K, Change<VA>> for StreamAggregate<K, V, VA> {
@@ -263,6 +291,11 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, K, Change<VA>> for StreamAggreg
         r: Record<K, V>,
         ctx: &mut ProcessorContext<'_, K, Change<VA>>,
     ) -> Result<()> {
+        // Kafka's KStreamAggregate / KStreamReduce: a null key or value is skipped.
+        if is_null(&self.key_serde, &r.key) || is_null(&self.value_serde, &r.value) {
+            skip_null(ctx, "key or value");
+            return Ok(());
+        }
         let store = self
             .store
             .as_ref()
@@ -301,6 +334,8 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, K, Change<VA>> for StreamAggreg
 struct TableSource<K, V> {
     store_name: String,
     store: Option<KeyValueStore<K, V>>,
+    /// What a null key is (Kafka's KTableSource skips it).
+    key_serde: Option<Arc<dyn Serde<K>>>,
 }
 
 impl<K: Data, V: Data> Processor<K, Option<V>, K, Change<V>> for TableSource<K, V> {
@@ -313,6 +348,10 @@ impl<K: Data, V: Data> Processor<K, Option<V>, K, Change<V>> for TableSource<K, 
         r: Record<K, Option<V>>,
         ctx: &mut ProcessorContext<'_, K, Change<V>>,
     ) -> Result<()> {
+        if is_null(&self.key_serde, &r.key) {
+            skip_null(ctx, "key");
+            return Ok(());
+        }
         let store = self
             .store
             .as_ref()
@@ -475,11 +514,19 @@ impl<K: Data, V: Data> Processor<K, Change<V>, K, Option<V>> for ToStream {
     }
 }
 
-/// Re-keys table rows for [`KTable::group_by`]: the old row is subtracted under its old key and
-/// the new row added under its new key (one record when the key stays the same).
-struct TableRegroup<F>(Arc<F>);
+/// The serdes of a [`KGroupedTable`], known once it is aggregated; they say what a null key or
+/// value is for [`TableRegroup`].
+type GroupSerdes<K, V> = Arc<OnceLock<(Arc<dyn Serde<K>>, Arc<dyn Serde<V>>)>>;
 
-impl<K, V, K2, V2, F> Processor<K, Change<V>, K2, Change<V2>> for TableRegroup<F>
+/// Re-keys table rows for [`KTable::group_by`]: the old row is subtracted under its old key and
+/// the new row added under its new key (one record when the key stays the same). A pair whose
+/// selected key or value is null is not forwarded (Kafka's `KTableRepartitionMap`).
+struct TableRegroup<F, K2, V2> {
+    selector: Arc<F>,
+    serdes: GroupSerdes<K2, V2>,
+}
+
+impl<K, V, K2, V2, F> Processor<K, Change<V>, K2, Change<V2>> for TableRegroup<F, K2, V2>
 where
     K: Data,
     V: Data,
@@ -492,8 +539,21 @@ where
         r: Record<K, Change<V>>,
         ctx: &mut ProcessorContext<'_, K2, Change<V2>>,
     ) -> Result<()> {
-        let new = r.value.new.as_ref().map(|v| (self.0)(&r.key, v));
-        let old = r.value.old.as_ref().map(|v| (self.0)(&r.key, v));
+        let serdes = self.serdes.get();
+        let not_null =
+            |(k, v): &(K2, V2)| serdes.map_or(true, |(ks, vs)| !ks.is_null(k) && !vs.is_null(v));
+        let new = r
+            .value
+            .new
+            .as_ref()
+            .map(|v| (self.selector)(&r.key, v))
+            .filter(not_null);
+        let old = r
+            .value
+            .old
+            .as_ref()
+            .map(|v| (self.selector)(&r.key, v))
+            .filter(not_null);
         let ts = r.timestamp;
         let rec = |k: K2, change: Change<V2>| Record {
             key: k,
@@ -619,9 +679,14 @@ impl<K: Data, V: Data> KTable<K, V> {
         selector: impl Fn(&K, &V) -> (K2, V2) + Send + Sync + 'static,
     ) -> KGroupedTable<K2, V2> {
         let f = Arc::new(selector);
+        let serdes: GroupSerdes<K2, V2> = Arc::new(OnceLock::new());
+        let s2 = serdes.clone();
         let regrouped = self.stream.add(
             "KTABLE-SELECT-",
-            move || TableRegroup(f.clone()),
+            move || TableRegroup {
+                selector: f.clone(),
+                serdes: s2.clone(),
+            },
             None,
             None,
             true,
@@ -631,6 +696,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             key_serde: None,
             value_serde: None,
             name: None,
+            serdes,
         }
     }
 }
@@ -727,11 +793,32 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
             self.stream.clone()
         };
         let sn = store_name.clone();
-        materialize(&input, m, store_name, node_name, move || StreamAggregate {
+        let key_serde = m.key_serde.clone().or_else(|| input.key_serde.clone());
+        let value_serde = {
+            let b = input.builder.borrow();
+            b.serde_for(None, &input.value_serde)
+        };
+        let table = materialize(&input, m, store_name, node_name, move || StreamAggregate {
             store_name: sn.clone(),
             agg: agg.clone(),
             store: None,
-        })
+            key_serde: key_serde.clone(),
+            value_serde: value_serde.clone(),
+        });
+        drops_null_values(&table.stream);
+        table
+    }
+}
+
+/// Declares that the node of `stream` drops records with a null value, so a source that feeds
+/// only such nodes may drop them itself (see `NullValues`).
+pub(super) fn drops_null_values<K, V>(stream: &KStream<K, V>) {
+    if stream.node != super::INVALID {
+        stream
+            .builder
+            .borrow_mut()
+            .topology
+            .set_null_values(stream.node, NullValues::Drops);
     }
 }
 
@@ -820,6 +907,8 @@ pub struct KGroupedTable<K, V> {
     pub(crate) key_serde: Option<Arc<dyn Serde<K>>>,
     pub(crate) value_serde: Option<Arc<dyn Serde<V>>>,
     pub(crate) name: Option<String>,
+    /// Shared with the `KTABLE-SELECT-` node; set when the table is aggregated.
+    serdes: GroupSerdes<K, V>,
 }
 
 impl<K: Data, V: Data> KGroupedTable<K, V> {
@@ -924,6 +1013,8 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
                 close_after_ms: None,
             };
         };
+        // A second aggregation of the same grouping keeps the first serdes.
+        let _ = self.serdes.set((ks.clone(), vs.clone()));
         let name = self.name.clone().unwrap_or_else(|| store_name.clone());
         let repartitioned = self.stream.repartition(Repartitioned {
             name: Some(name),
@@ -985,9 +1076,11 @@ impl<K: Data, V: Data> KStream<K, V> {
             self.repartition_required,
         );
         let sn = store_name.clone();
+        let key_serde = m.key_serde.clone().or_else(|| self.key_serde.clone());
         materialize(&upserts, m, store_name, node_name, move || TableSource {
             store_name: sn.clone(),
             store: None,
+            key_serde: key_serde.clone(),
         })
     }
 }
@@ -1017,10 +1110,15 @@ pub(crate) fn table_from_source<K: Data, V: Data>(
 ) -> KTable<K, V> {
     let (store_name, node_name) = names(source, &materialized, "KTABLE-SOURCE-");
     let sn = store_name.clone();
+    let key_serde = materialized
+        .key_serde
+        .clone()
+        .or_else(|| source.key_serde.clone());
     materialize(source, materialized, store_name, node_name, move || {
         TableSource {
             store_name: sn.clone(),
             store: None,
+            key_serde: key_serde.clone(),
         }
     })
 }

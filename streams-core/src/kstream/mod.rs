@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
 use crate::processor::internals::partitioner::StreamPartitioner;
-use crate::processor::internals::plan::TopicName;
+use crate::processor::internals::plan::{NullValues, TopicName};
 use crate::processor::internals::sink::{SinkTopic, TopicNameExtractor};
 use crate::processor::{Processor, Topology};
 use crate::record::RecordMetadata;
@@ -561,9 +561,11 @@ impl<K: Data, V: Data> KStream<K, V> {
             INVALID
         } else {
             let parents = vec![self.node, other.node];
-            b.try_add(|t| {
+            let node = b.try_add(|t| {
                 t.add_processor_node::<K, V, K, V, PassThrough, _>(&name, || PassThrough, parents)
-            })
+            });
+            b.topology.set_null_values(node, NullValues::PassesOn);
+            node
         };
         drop(b);
         self.derive(
