@@ -693,6 +693,9 @@ impl<K: Data, V: Data> KTable<K, V> {
         left_join: bool,
         materialized: Materialized<K, VR>,
     ) -> KTable<K, VR> {
+        // As Kafka: both tables send old values to a foreign-key join.
+        self.enable_sending_old_values();
+        other.enable_sending_old_values();
         let left = self.with_store();
         let right = other.with_store();
         let builder = self.stream.builder.clone();

@@ -1,5 +1,6 @@
 //! The stateful DSL: grouping, aggregations and tables.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Result, SerdeError, StreamsError};
@@ -457,6 +458,10 @@ impl<K, V> Clone for KTable<K, V> {
 struct TableFilter<F> {
     pred: Arc<F>,
     keep: bool,
+    /// Kafka's `sendOldValues`: on when the parent table has a store or a downstream operation
+    /// needs old values. Off, the filter forwards the new value only, so a row that does not
+    /// match becomes a tombstone even if it never matched before.
+    send_old_values: Arc<AtomicBool>,
 }
 
 impl<K: Data, V: Data, F: Fn(&K, &V) -> bool + 'static> Processor<K, Change<V>> for TableFilter<F> {
@@ -466,6 +471,10 @@ impl<K: Data, V: Data, F: Fn(&K, &V) -> bool + 'static> Processor<K, Change<V>> 
         ctx: &mut ProcessorContext<'_, K, Change<V>>,
     ) -> Result<()> {
         let keep = |v: Option<V>| v.filter(|v| (self.pred)(&r.key, v) == self.keep);
+        if !self.send_old_values.load(Ordering::Relaxed) {
+            let new = keep(r.value.new.clone());
+            return ctx.forward(r.with_value(Change { new, old: None }));
+        }
         let (new, old) = (keep(r.value.new.clone()), keep(r.value.old.clone()));
         if new.is_none() && old.is_none() {
             return Ok(());
@@ -595,6 +604,28 @@ where
 }
 
 impl<K: Data, V: Data> KTable<K, V> {
+    /// The "send old values" flags up to this table's nearest store, if it has none of its
+    /// own (Kafka's not-materialized table); `None` when it has a store.
+    fn unmaterialized_flags(&self) -> Option<Vec<Arc<AtomicBool>>> {
+        self.stream
+            .builder
+            .borrow()
+            .unmaterialized
+            .get(&self.stream.node)
+            .cloned()
+    }
+
+    /// Kafka's `enableSendingOldValues(true)`: an operation that needs each update's old value
+    /// (group_by, left and outer joins, foreign-key joins, suppress) turns it on for the
+    /// filters between this table and its nearest store.
+    pub(super) fn enable_sending_old_values(&self) {
+        if let Some(flags) = self.unmaterialized_flags() {
+            for f in flags {
+                f.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// The name of the store that holds the table, if it is materialized.
     pub fn store_name(&self) -> Option<&str> {
         self.store_name.as_deref()
@@ -616,16 +647,25 @@ impl<K: Data, V: Data> KTable<K, V> {
         keep: bool,
     ) -> Self {
         let pred = Arc::new(predicate);
+        // Kafka's KTableFilter asks its parent to send old values (without forcing a store).
+        let upstream = self.unmaterialized_flags();
+        let send_old_values = Arc::new(AtomicBool::new(upstream.is_none()));
+        let flag = send_old_values.clone();
         let stream = self.stream.add(
             "KTABLE-FILTER-",
             move || TableFilter {
                 pred: pred.clone(),
                 keep,
+                send_old_values: flag.clone(),
             },
             None,
             None,
             false,
         );
+        if let Some(mut flags) = upstream {
+            flags.push(send_old_values);
+            mark_unmaterialized(&stream, flags);
+        }
         KTable {
             stream,
             store_name: None,
@@ -648,6 +688,9 @@ impl<K: Data, V: Data> KTable<K, V> {
             None,
             false,
         );
+        if let Some(flags) = self.unmaterialized_flags() {
+            mark_unmaterialized(&stream, flags);
+        }
         KTable {
             stream,
             store_name: None,
@@ -678,6 +721,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         &self,
         selector: impl Fn(&K, &V) -> (K2, V2) + Send + Sync + 'static,
     ) -> KGroupedTable<K2, V2> {
+        self.enable_sending_old_values();
         let f = Arc::new(selector);
         let serdes: GroupSerdes<K2, V2> = Arc::new(OnceLock::new());
         let s2 = serdes.clone();
@@ -807,6 +851,17 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
         });
         drops_null_values(&table.stream);
         table
+    }
+}
+
+/// Records that the table of `stream` has no store of its own (see `BuilderInner`).
+pub(super) fn mark_unmaterialized<K, V>(stream: &KStream<K, V>, flags: Vec<Arc<AtomicBool>>) {
+    if stream.node != super::INVALID {
+        stream
+            .builder
+            .borrow_mut()
+            .unmaterialized
+            .insert(stream.node, flags);
     }
 }
 
@@ -1077,11 +1132,16 @@ impl<K: Data, V: Data> KStream<K, V> {
         );
         let sn = store_name.clone();
         let key_serde = m.key_serde.clone().or_else(|| self.key_serde.clone());
-        materialize(&upserts, m, store_name, node_name, move || TableSource {
+        let named = m.name.is_some();
+        let table = materialize(&upserts, m, store_name, node_name, move || TableSource {
             store_name: sn.clone(),
             store: None,
             key_serde: key_serde.clone(),
-        })
+        });
+        if !named {
+            mark_unmaterialized(&table.stream, Vec::new());
+        }
+        table
     }
 }
 
@@ -1114,11 +1174,18 @@ pub(crate) fn table_from_source<K: Data, V: Data>(
         .key_serde
         .clone()
         .or_else(|| source.key_serde.clone());
-    materialize(source, materialized, store_name, node_name, move || {
+    let named = materialized.name.is_some();
+    let table = materialize(source, materialized, store_name, node_name, move || {
         TableSource {
             store_name: sn.clone(),
             store: None,
             key_serde: key_serde.clone(),
         }
-    })
+    });
+    if !named {
+        // Kafka's source table without a store name is not materialized: downstream filters
+        // send tombstones unless something asks for old values.
+        mark_unmaterialized(&table.stream, Vec::new());
+    }
+    table
 }

@@ -20,6 +20,7 @@ use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
@@ -54,6 +55,10 @@ struct BuilderInner {
     topology: Topology,
     index: usize,
     defaults: HashMap<TypeId, Box<dyn Any>>,
+    /// Tables without a store of their own (Kafka's not-materialized `KTable`s), by node: the
+    /// "send old values" flags of the filters up to the nearest store, which a downstream
+    /// operation that needs old values sets. A table node not listed has a store.
+    unmaterialized: HashMap<usize, Vec<Arc<AtomicBool>>>,
 }
 
 impl BuilderInner {
@@ -180,6 +185,7 @@ impl StreamsBuilder {
                 topology: Topology::new(),
                 index: 0,
                 defaults: HashMap::new(),
+                unmaterialized: HashMap::new(),
             })),
         }
     }
