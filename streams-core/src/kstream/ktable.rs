@@ -213,7 +213,8 @@ pub(super) fn write_row<K: Data, V: Data>(
         match new {
             Some(v) => store.put_with_timestamp(&record.key, v, timestamp)?,
             None => {
-                store.delete(&record.key)?;
+                // The deletion is emitted at flush with the result's timestamp.
+                store.delete_with_timestamp(&record.key, timestamp)?;
             }
         }
         if store.over_budget() {
@@ -225,7 +226,7 @@ pub(super) fn write_row<K: Data, V: Data>(
         match &new {
             Some(v) => store.put_with_timestamp(&record.key, v.clone(), timestamp)?,
             None => {
-                store.delete(&record.key)?;
+                store.delete_with_timestamp(&record.key, timestamp)?;
             }
         }
         ctx.forward(Record {

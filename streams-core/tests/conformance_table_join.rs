@@ -1,0 +1,389 @@
+//! Conformance: Kafka Streams' table-table and foreign-key join unit tests
+//! (`KTableKTable{Inner,Left,Outer}JoinTest`, `KTableKTableForeignKeyJoinScenarioTest`, the
+//! observable cases of `foreignkeyjoin/*Test`), translated case by case with Kafka's inputs and
+//! expected outputs.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{cached, drain, s, uncached};
+use streams_core::*;
+
+type Seen<V> = Arc<Mutex<Vec<(i32, Change<V>, i64)>>>;
+
+/// Kafka's `MockApiProcessor` attached to the joined table: records every change.
+struct Capture(Seen<String>);
+
+impl Processor<i32, Change<String>> for Capture {
+    fn process(
+        &mut self,
+        r: Record<i32, Change<String>>,
+        _ctx: &mut ProcessorContext<'_, i32, Change<String>>,
+    ) -> Result<()> {
+        self.0.lock().unwrap().push((r.key, r.value, r.timestamp));
+        Ok(())
+    }
+}
+
+fn node(topology: &Topology, prefix: &str) -> String {
+    topology
+        .describe()
+        .subtopologies
+        .iter()
+        .flat_map(|st| st.nodes.iter())
+        .map(|n| n.name.clone())
+        .find(|n| n.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no node {prefix}*"))
+}
+
+fn null_str(v: Option<&String>) -> String {
+    v.cloned().unwrap_or_else(|| s("null"))
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Inner,
+    Left,
+    Outer,
+}
+
+/// What one step of the shared input sequence produced: the records on `output` and the
+/// changes the joined table forwarded.
+type Step = (
+    Vec<(i32, Option<String>, i64)>,
+    Vec<(i32, Change<String>, i64)>,
+);
+
+/// The table-table join tests' shared topology and input sequence (`doTestJoin` and
+/// `testSendingOldValue(s)`): `table1 <kind>Join table2` with Kafka's `TOSTRING_JOINER`, the
+/// result's stream to `output`, with the record cache on (Kafka's test configuration).
+/// `materialized`: the result is kept in a store (`testQueryableJoin`).
+fn run_join(kind: Kind, materialized: bool, app: &str) -> Vec<Step> {
+    let builder = StreamsBuilder::new();
+    let consumed = || Consumed::with(I32Serde, StringSerde);
+    let table1 = builder.table("topic1", consumed(), Materialized::new());
+    let table2 = builder.table("topic2", consumed(), Materialized::new());
+    let joined = match (kind, materialized) {
+        (Kind::Inner, false) => table1.join(&table2, |a, b| format!("{a}+{b}")),
+        (Kind::Inner, true) => table1.join_materialized(
+            &table2,
+            |a, b| format!("{a}+{b}"),
+            Materialized::new()
+                .with_key_serde(I32Serde)
+                .with_value_serde(StringSerde),
+        ),
+        (Kind::Left, _) => table1.left_join(&table2, |a, b| format!("{a}+{}", null_str(b))),
+        (Kind::Outer, _) => {
+            table1.outer_join(&table2, |a, b| format!("{}+{}", null_str(a), null_str(b)))
+        }
+    };
+    joined
+        .to_stream()
+        .to("output", Produced::with(I32Serde, Nullable(StringSerde)));
+    let mut topology = builder.build().unwrap();
+    let merge = node(&topology, "KTABLE-MERGE-");
+    let seen: Seen<String> = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    topology
+        .add_processor("proc", move || Capture(s2.clone()), &[merge.as_str()])
+        .unwrap();
+    let driver = TopologyTestDriver::new(topology, cached(app)).unwrap();
+    let in1 = driver.input_topic("topic1", I32Serde, Nullable(StringSerde));
+    let in2 = driver.input_topic("topic2", I32Serde, Nullable(StringSerde));
+    let mut steps = Vec::new();
+    let mut step = |steps: &mut Vec<Step>| {
+        steps.push((
+            drain(&driver, "output", I32Serde, Nullable(StringSerde)),
+            std::mem::take(&mut *seen.lock().unwrap()),
+        ))
+    };
+    let keys = [0, 1, 2, 3];
+    // push two items to the primary stream; the other table is empty
+    for i in 0..2 {
+        in1.pipe_input_at(keys[i], Some(format!("X{}", keys[i])), 5 + i as i64)
+            .unwrap();
+    }
+    // a record with a null key is discarded
+    driver
+        .pipe_raw("topic1", None, Some(b"SomeVal"), 42)
+        .unwrap();
+    step(&mut steps);
+    // push two items to the other stream
+    for i in 0..2 {
+        in2.pipe_input_at(keys[i], Some(format!("Y{}", keys[i])), 10 * i as i64)
+            .unwrap();
+    }
+    driver
+        .pipe_raw("topic2", None, Some(b"AnotherVal"), 73)
+        .unwrap();
+    step(&mut steps);
+    // push all four items to the primary stream
+    for k in keys {
+        in1.pipe_input_at(k, Some(format!("XX{k}")), 7).unwrap();
+    }
+    step(&mut steps);
+    // push all items to the other stream
+    for k in keys {
+        in2.pipe_input_at(k, Some(format!("YY{k}")), k as i64 * 5)
+            .unwrap();
+    }
+    step(&mut steps);
+    // push all four items to the primary stream
+    for k in keys {
+        in1.pipe_input_at(k, Some(format!("XXX{k}")), 6).unwrap();
+    }
+    step(&mut steps);
+    // push two deletes to the other stream
+    in2.pipe_input_at(keys[0], None, 5).unwrap();
+    in2.pipe_input_at(keys[1], None, 7).unwrap();
+    step(&mut steps);
+    // push all four items to the primary stream
+    for k in keys {
+        in1.pipe_input_at(k, Some(format!("XXXX{k}")), 13).unwrap();
+    }
+    step(&mut steps);
+    // push four deletes to the primary stream
+    in1.pipe_input_at(keys[0], None, 0).unwrap();
+    in1.pipe_input_at(keys[1], None, 42).unwrap();
+    in1.pipe_input_at(keys[2], None, 5).unwrap();
+    in1.pipe_input_at(keys[3], None, 20).unwrap();
+    step(&mut steps);
+    steps
+}
+
+/// Expected output records of one step.
+fn recs(rows: &[(i32, Option<&str>, i64)]) -> Vec<(i32, Option<String>, i64)> {
+    rows.iter().map(|(k, v, ts)| (*k, v.map(s), *ts)).collect()
+}
+
+/// Expected changes of one step.
+fn changes(rows: &[(i32, Option<&str>, Option<&str>, i64)]) -> Vec<(i32, Change<String>, i64)> {
+    rows.iter()
+        .map(|(k, new, old, ts)| {
+            (
+                *k,
+                Change {
+                    new: new.map(s),
+                    old: old.map(s),
+                },
+                *ts,
+            )
+        })
+        .collect()
+}
+
+fn inner_join_outputs() -> Vec<Vec<(i32, Option<String>, i64)>> {
+    vec![
+        recs(&[]),
+        recs(&[(0, Some("X0+Y0"), 5), (1, Some("X1+Y1"), 10)]),
+        recs(&[(0, Some("XX0+Y0"), 7), (1, Some("XX1+Y1"), 10)]),
+        recs(&[
+            (0, Some("XX0+YY0"), 7),
+            (1, Some("XX1+YY1"), 7),
+            (2, Some("XX2+YY2"), 10),
+            (3, Some("XX3+YY3"), 15),
+        ]),
+        recs(&[
+            (0, Some("XXX0+YY0"), 6),
+            (1, Some("XXX1+YY1"), 6),
+            (2, Some("XXX2+YY2"), 10),
+            (3, Some("XXX3+YY3"), 15),
+        ]),
+        recs(&[(0, None, 6), (1, None, 7)]),
+        recs(&[(2, Some("XXXX2+YY2"), 13), (3, Some("XXXX3+YY3"), 15)]),
+        recs(&[(2, None, 10), (3, None, 20)]),
+    ]
+}
+
+fn outputs(steps: &[Step]) -> Vec<Vec<(i32, Option<String>, i64)>> {
+    steps.iter().map(|(o, _)| o.clone()).collect()
+}
+
+fn changes_of(steps: &[Step]) -> Vec<Vec<(i32, Change<String>, i64)>> {
+    steps.iter().map(|(_, c)| c.clone()).collect()
+}
+
+// KTableKTableInnerJoinTest.testJoin
+#[test]
+fn inner_join() {
+    assert_eq!(
+        outputs(&run_join(Kind::Inner, false, "ij")),
+        inner_join_outputs()
+    );
+}
+
+// KTableKTableInnerJoinTest.testQueryableJoin
+#[test]
+fn inner_join_queryable() {
+    assert_eq!(
+        outputs(&run_join(Kind::Inner, true, "ijq")),
+        inner_join_outputs()
+    );
+}
+
+// KTableKTableInnerJoinTest.testSendingOldValues
+#[test]
+fn inner_join_sending_old_values() {
+    assert_eq!(
+        changes_of(&run_join(Kind::Inner, false, "ijo")),
+        vec![
+            changes(&[]),
+            changes(&[(0, Some("X0+Y0"), None, 5), (1, Some("X1+Y1"), None, 10)]),
+            changes(&[
+                (0, Some("XX0+Y0"), Some("X0+Y0"), 7),
+                (1, Some("XX1+Y1"), Some("X1+Y1"), 10),
+            ]),
+            changes(&[
+                (0, Some("XX0+YY0"), Some("XX0+Y0"), 7),
+                (1, Some("XX1+YY1"), Some("XX1+Y1"), 7),
+                (2, Some("XX2+YY2"), None, 10),
+                (3, Some("XX3+YY3"), None, 15),
+            ]),
+            changes(&[
+                (0, Some("XXX0+YY0"), Some("XX0+YY0"), 6),
+                (1, Some("XXX1+YY1"), Some("XX1+YY1"), 6),
+                (2, Some("XXX2+YY2"), Some("XX2+YY2"), 10),
+                (3, Some("XXX3+YY3"), Some("XX3+YY3"), 15),
+            ]),
+            changes(&[
+                (0, None, Some("XXX0+YY0"), 6),
+                (1, None, Some("XXX1+YY1"), 7),
+            ]),
+            changes(&[
+                (2, Some("XXXX2+YY2"), Some("XXX2+YY2"), 13),
+                (3, Some("XXXX3+YY3"), Some("XXX3+YY3"), 15),
+            ]),
+            changes(&[
+                (2, None, Some("XXXX2+YY2"), 10),
+                (3, None, Some("XXXX3+YY3"), 20),
+            ]),
+        ]
+    );
+}
+
+fn left_join_outputs() -> Vec<Vec<(i32, Option<String>, i64)>> {
+    vec![
+        recs(&[(0, Some("X0+null"), 5), (1, Some("X1+null"), 6)]),
+        recs(&[(0, Some("X0+Y0"), 5), (1, Some("X1+Y1"), 10)]),
+        recs(&[
+            (0, Some("XX0+Y0"), 7),
+            (1, Some("XX1+Y1"), 10),
+            (2, Some("XX2+null"), 7),
+            (3, Some("XX3+null"), 7),
+        ]),
+        recs(&[
+            (0, Some("XX0+YY0"), 7),
+            (1, Some("XX1+YY1"), 7),
+            (2, Some("XX2+YY2"), 10),
+            (3, Some("XX3+YY3"), 15),
+        ]),
+        recs(&[
+            (0, Some("XXX0+YY0"), 6),
+            (1, Some("XXX1+YY1"), 6),
+            (2, Some("XXX2+YY2"), 10),
+            (3, Some("XXX3+YY3"), 15),
+        ]),
+        recs(&[(0, Some("XXX0+null"), 6), (1, Some("XXX1+null"), 7)]),
+        recs(&[
+            (0, Some("XXXX0+null"), 13),
+            (1, Some("XXXX1+null"), 13),
+            (2, Some("XXXX2+YY2"), 13),
+            (3, Some("XXXX3+YY3"), 15),
+        ]),
+        recs(&[(0, None, 0), (1, None, 42), (2, None, 10), (3, None, 20)]),
+    ]
+}
+
+// KTableKTableLeftJoinTest.testJoin
+#[test]
+fn left_join() {
+    assert_eq!(
+        outputs(&run_join(Kind::Left, false, "lj")),
+        left_join_outputs()
+    );
+}
+
+/// The changes of `testSendingOldValue` for left and outer joins; they differ only in the
+/// last step.
+fn left_outer_changes(
+    last: Vec<(i32, Change<String>, i64)>,
+) -> Vec<Vec<(i32, Change<String>, i64)>> {
+    vec![
+        changes(&[(0, Some("X0+null"), None, 5), (1, Some("X1+null"), None, 6)]),
+        changes(&[
+            (0, Some("X0+Y0"), Some("X0+null"), 5),
+            (1, Some("X1+Y1"), Some("X1+null"), 10),
+        ]),
+        changes(&[
+            (0, Some("XX0+Y0"), Some("X0+Y0"), 7),
+            (1, Some("XX1+Y1"), Some("X1+Y1"), 10),
+            (2, Some("XX2+null"), None, 7),
+            (3, Some("XX3+null"), None, 7),
+        ]),
+        changes(&[
+            (0, Some("XX0+YY0"), Some("XX0+Y0"), 7),
+            (1, Some("XX1+YY1"), Some("XX1+Y1"), 7),
+            (2, Some("XX2+YY2"), Some("XX2+null"), 10),
+            (3, Some("XX3+YY3"), Some("XX3+null"), 15),
+        ]),
+        changes(&[
+            (0, Some("XXX0+YY0"), Some("XX0+YY0"), 6),
+            (1, Some("XXX1+YY1"), Some("XX1+YY1"), 6),
+            (2, Some("XXX2+YY2"), Some("XX2+YY2"), 10),
+            (3, Some("XXX3+YY3"), Some("XX3+YY3"), 15),
+        ]),
+        changes(&[
+            (0, Some("XXX0+null"), Some("XXX0+YY0"), 6),
+            (1, Some("XXX1+null"), Some("XXX1+YY1"), 7),
+        ]),
+        changes(&[
+            (0, Some("XXXX0+null"), Some("XXX0+null"), 13),
+            (1, Some("XXXX1+null"), Some("XXX1+null"), 13),
+            (2, Some("XXXX2+YY2"), Some("XXX2+YY2"), 13),
+            (3, Some("XXXX3+YY3"), Some("XXX3+YY3"), 15),
+        ]),
+        last,
+    ]
+}
+
+// KTableKTableLeftJoinTest.testSendingOldValue
+#[test]
+fn left_join_sending_old_value() {
+    assert_eq!(
+        changes_of(&run_join(Kind::Left, false, "ljo")),
+        left_outer_changes(changes(&[
+            (0, None, Some("XXXX0+null"), 0),
+            (1, None, Some("XXXX1+null"), 42),
+            (2, None, Some("XXXX2+YY2"), 10),
+            (3, None, Some("XXXX3+YY3"), 20),
+        ]))
+    );
+}
+
+// KTableKTableOuterJoinTest.testJoin
+#[test]
+fn outer_join() {
+    let mut expected = left_join_outputs();
+    expected[7] = recs(&[
+        (0, None, 0),
+        (1, None, 42),
+        (2, Some("null+YY2"), 10),
+        (3, Some("null+YY3"), 20),
+    ]);
+    assert_eq!(outputs(&run_join(Kind::Outer, false, "oj")), expected);
+}
+
+// KTableKTableOuterJoinTest.testSendingOldValue
+#[test]
+fn outer_join_sending_old_value() {
+    assert_eq!(
+        changes_of(&run_join(Kind::Outer, false, "ojo")),
+        left_outer_changes(changes(&[
+            (0, None, Some("XXXX0+null"), 0),
+            (1, None, Some("XXXX1+null"), 42),
+            (2, Some("null+YY2"), Some("XXXX2+YY2"), 10),
+            (3, Some("null+YY3"), Some("XXXX3+YY3"), 20),
+        ]))
+    );
+}
