@@ -387,3 +387,240 @@ fn outer_join_sending_old_value() {
         ]))
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// KTableKTableForeignKeyJoinScenarioTest
+// ---------------------------------------------------------------------------------------------
+
+/// `validateTopologyCanProcessData`: `A` (1 -> "999-alpha") joined on its foreign key 999 with
+/// `B` (999 -> "beta"), then joined with `A` again on the primary key.
+fn fk_scenario(
+    consumed_a: Consumed<i32, String>,
+    fk_materialized: Materialized<i32, String>,
+    equi_materialized: Option<Materialized<i32, String>>,
+    app: &str,
+) {
+    let builder = StreamsBuilder::new();
+    let a = builder.table("A", consumed_a, Materialized::new());
+    let b = builder.table(
+        "B",
+        Consumed::with(I32Serde, StringSerde),
+        Materialized::new(),
+    );
+    let fk = a.join_on_foreign_key_materialized(
+        &b,
+        |v: &String| v.split('-').next().unwrap().parse::<i32>().unwrap(),
+        |a, b| format!("({a},{b})"),
+        fk_materialized,
+    );
+    let joiner = |a: &String, fk: &String| format!("({a},{fk})");
+    let last = match equi_materialized {
+        None => a.join(&fk, joiner),
+        Some(m) => a.join_materialized(&fk, joiner, m),
+    };
+    last.to_stream()
+        .to("output", Produced::with(I32Serde, Nullable(StringSerde)));
+    let driver = TopologyTestDriver::new(builder.build().unwrap(), uncached(app)).unwrap();
+    driver
+        .input_topic("A", I32Serde, StringSerde)
+        .pipe_input(1, s("999-alpha"))
+        .unwrap();
+    driver
+        .input_topic("B", I32Serde, StringSerde)
+        .pipe_input(999, s("beta"))
+        .unwrap();
+    let out: std::collections::HashMap<i32, Option<String>> = driver
+        .output_topic("output", I32Serde, Nullable(StringSerde))
+        .read_key_values_to_map()
+        .unwrap();
+    assert_eq!(
+        out,
+        std::collections::HashMap::from([(1, Some(s("(999-alpha,(999-alpha,beta))")))])
+    );
+}
+
+// KTableKTableForeignKeyJoinScenarioTest.shouldWorkWithDefaultSerdes (serdes found by type)
+#[test]
+fn fk_scenario_default_serdes() {
+    fk_scenario(
+        Consumed::default(),
+        Materialized::named("asdf"),
+        None,
+        "fk-def",
+    );
+}
+
+// KTableKTableForeignKeyJoinScenarioTest.shouldWorkWithDefaultAndConsumedSerdes
+#[test]
+fn fk_scenario_default_and_consumed_serdes() {
+    fk_scenario(
+        Consumed::with(I32Serde, StringSerde),
+        Materialized::named("asdf"),
+        None,
+        "fk-cons",
+    );
+}
+
+// KTableKTableForeignKeyJoinScenarioTest.shouldWorkWithDefaultAndJoinResultSerdes
+#[test]
+fn fk_scenario_default_and_join_result_serdes() {
+    fk_scenario(
+        Consumed::default(),
+        Materialized::named("asdf")
+            .with_key_serde(I32Serde)
+            .with_value_serde(StringSerde),
+        None,
+        "fk-res",
+    );
+}
+
+// KTableKTableForeignKeyJoinScenarioTest.shouldWorkWithDefaultAndEquiJoinResultSerdes
+#[test]
+fn fk_scenario_default_and_equi_join_result_serdes() {
+    fk_scenario(
+        Consumed::default(),
+        Materialized::named("asdf"),
+        Some(
+            Materialized::new()
+                .with_key_serde(I32Serde)
+                .with_value_serde(StringSerde),
+        ),
+        "fk-equi",
+    );
+}
+
+// KTableKTableForeignKeyJoinScenarioTest.shouldUseExpectedTopicsWithSerde (the internal
+// topics, named as Kafka names them; Kafka's pseudo-topics for serde scoping have no
+// equivalent)
+#[test]
+fn fk_scenario_uses_expected_topics() {
+    let builder = StreamsBuilder::new();
+    let left = builder.table(
+        "left_table",
+        Consumed::with(I32Serde, StringSerde),
+        Materialized::new(),
+    );
+    let right = builder.table(
+        "right_table",
+        Consumed::with(I32Serde, StringSerde),
+        Materialized::new(),
+    );
+    left.join_on_foreign_key_materialized(
+        &right,
+        |v: &String| v.split('|').nth(1).unwrap().parse::<i32>().unwrap(),
+        |a, b| format!("({a},{b})"),
+        Materialized::new().with_value_serde(StringSerde),
+    )
+    .to_stream()
+    .to(
+        "output-topic",
+        Produced::with(I32Serde, Nullable(StringSerde)),
+    );
+    let topology = builder.build().unwrap();
+    let described = topology.describe().to_string();
+    for name in [
+        "KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000006-topic",
+        "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000014-topic",
+        "left_table-STATE-STORE-0000000000",
+        "right_table-STATE-STORE-0000000003",
+    ] {
+        assert!(described.contains(name), "{name} in {described}");
+    }
+    let driver =
+        TopologyTestDriver::new(topology, cached("ktable-ktable-joinOnForeignKey")).unwrap();
+    driver
+        .input_topic("left_table", I32Serde, StringSerde)
+        .pipe_input(2, s("lhsValue1|1"))
+        .unwrap();
+    driver
+        .input_topic("right_table", I32Serde, StringSerde)
+        .pipe_input(1, s("rhsValue1"))
+        .unwrap();
+    assert_eq!(
+        drain(&driver, "output-topic", I32Serde, Nullable(StringSerde))
+            .into_iter()
+            .map(|(k, v, _)| (k, v))
+            .collect::<Vec<_>>(),
+        vec![(2, Some(s("(lhsValue1|1,rhsValue1)")))]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// foreignkeyjoin/SubscriptionSendProcessorSupplierTest (null foreign keys, end to end)
+// ---------------------------------------------------------------------------------------------
+
+/// Left table `pk -> "fk"` (empty: a null foreign key), right table `fk -> value`; the foreign
+/// key type is nullable (`Option<String>`).
+fn null_fk_driver(left_join: bool, app: &str) -> TopologyTestDriver {
+    let builder = StreamsBuilder::new();
+    let left = builder.table(
+        "left",
+        Consumed::with(StringSerde, StringSerde),
+        Materialized::new(),
+    );
+    let right = builder.table(
+        "right",
+        Consumed::with(Nullable(StringSerde), StringSerde),
+        Materialized::new(),
+    );
+    let fk = |v: &String| (!v.is_empty()).then(|| v.clone());
+    let joined = if left_join {
+        left.left_join_on_foreign_key(&right, fk, |l: &String, r: Option<&String>| {
+            format!("{l}+{}", null_str(r))
+        })
+    } else {
+        left.join_on_foreign_key(&right, fk, |l: &String, r: &String| format!("{l}+{r}"))
+    };
+    joined
+        .to_stream()
+        .to("out", Produced::with(StringSerde, Nullable(StringSerde)));
+    TopologyTestDriver::new(builder.build().unwrap(), uncached(app)).unwrap()
+}
+
+fn out_kv(driver: &TopologyTestDriver) -> Vec<(String, Option<String>)> {
+    drain(driver, "out", StringSerde, Nullable(StringSerde))
+        .into_iter()
+        .map(|(k, v, _)| (k, v))
+        .collect()
+}
+
+// SubscriptionSendProcessorSupplierTest.innerJoinShouldNotPropagateNewPrimaryKeyWithNullFK,
+// innerJoinShouldPropagateNothingWhenOldAndNewFKIsNull, and a change of the foreign key from
+// non-null to null (Kafka's inner join skips it: the joined row stays)
+#[test]
+fn fk_inner_join_skips_null_foreign_keys() {
+    let driver = null_fk_driver(false, "fk-null-inner");
+    let left = driver.input_topic("left", StringSerde, StringSerde);
+    driver
+        .input_topic("right", Nullable(StringSerde), StringSerde)
+        .pipe_input_at(Some(s("a")), s("A"), 1)
+        .unwrap();
+    left.pipe_input_at(s("pk1"), s(""), 2).unwrap();
+    left.pipe_input_at(s("pk1"), s(""), 3).unwrap();
+    assert!(out_kv(&driver).is_empty());
+    assert_eq!(driver.metrics().dropped_records, 2);
+    left.pipe_input_at(s("pk2"), s("a"), 4).unwrap();
+    assert_eq!(out_kv(&driver), vec![(s("pk2"), Some(s("a+A")))]);
+    left.pipe_input_at(s("pk2"), s(""), 5).unwrap();
+    assert!(out_kv(&driver).is_empty());
+    assert_eq!(driver.metrics().dropped_records, 3);
+}
+
+// SubscriptionSendProcessorSupplierTest.leftJoinShouldPropagateNewPrimaryKeyWithNullFK and
+// leftJoinShouldPropagateChangeOfFKFromNonNullToNullValue: a left join answers a null foreign
+// key with no right row.
+#[test]
+fn fk_left_join_joins_null_foreign_keys_with_nothing() {
+    let driver = null_fk_driver(true, "fk-null-left");
+    let left = driver.input_topic("left", StringSerde, StringSerde);
+    driver
+        .input_topic("right", Nullable(StringSerde), StringSerde)
+        .pipe_input_at(Some(s("a")), s("A"), 1)
+        .unwrap();
+    left.pipe_input_at(s("pk1"), s(""), 2).unwrap();
+    assert_eq!(out_kv(&driver), vec![(s("pk1"), Some(s("+null")))]);
+    left.pipe_input_at(s("pk2"), s("a"), 3).unwrap();
+    assert_eq!(out_kv(&driver), vec![(s("pk2"), Some(s("a+A")))]);
+    left.pipe_input_at(s("pk2"), s(""), 4).unwrap();
+    assert_eq!(out_kv(&driver), vec![(s("pk2"), Some(s("+null")))]);
+}

@@ -1168,8 +1168,19 @@ impl<K: Data, V: Data> Processor<K, V, K, Option<V>> for OptionalValues {
 pub(crate) fn table_from_source<K: Data, V: Data>(
     source: &KStream<K, Option<V>>,
     materialized: Materialized<K, V>,
+    generated_store: Option<String>,
 ) -> KTable<K, V> {
-    let (store_name, node_name) = names(source, &materialized, "KTABLE-SOURCE-");
+    let (store_name, node_name) = match generated_store {
+        Some(store) => {
+            let mut b = source.builder.borrow_mut();
+            let node = match &source.next_name {
+                Some(n) => n.clone(),
+                None => b.new_name("KTABLE-SOURCE-"),
+            };
+            (store, node)
+        }
+        None => names(source, &materialized, "KTABLE-SOURCE-"),
+    };
     let sn = store_name.clone();
     let key_serde = materialized
         .key_serde

@@ -274,6 +274,13 @@ impl StreamsBuilder {
         if m.value_serde.is_none() {
             m.value_serde = Some(consumed.value_serde.clone());
         }
+        // Kafka names an unnamed source table's store `<topic>-STATE-STORE-<n>`, numbered
+        // before the source node (so its changelog is `<app>-<topic>-STATE-STORE-<n>-changelog`).
+        let generated_store = m.name.is_none().then(|| {
+            self.inner
+                .borrow_mut()
+                .new_name(&format!("{topic}-STATE-STORE-"))
+        });
         let nullable: Consumed<K, Option<V>> = Consumed {
             key_serde: consumed.key_serde,
             value_serde: Arc::new(Nullable(DynSerde(consumed.value_serde))),
@@ -282,7 +289,7 @@ impl StreamsBuilder {
             name: consumed.name,
         };
         let source = self.stream(topic, nullable);
-        ktable::table_from_source(&source, m)
+        ktable::table_from_source(&source, m, generated_store)
     }
 
     /// Checks the topology and returns it. Errors met while building (a name used twice, a sink
