@@ -1055,3 +1055,99 @@ fn table_impl_materialized_ktable() {
         out(&[("B", Some(2), 100), ("D", Some(4), 0), ("A", Some(6), 8)])
     );
 }
+
+// KGroupedStreamImplTest.shouldNotHaveInvalidStoreNameOnReduce / OnAggregate,
+// KGroupedTableImplTest.shouldNotAllowInvalidStoreNameOnAggregate / OnReduce: a store name
+// that is not a legal topic name fails the build.
+#[test]
+fn invalid_store_names_fail_the_build() {
+    const INVALID_STORE_NAME: &str = "~foo bar~";
+    let builder = StreamsBuilder::new();
+    grouped_stream(&builder).reduce(|a, b| a + &b, Materialized::named(INVALID_STORE_NAME));
+    assert!(matches!(
+        builder.build(),
+        Err(StreamsError::InvalidTopology(_))
+    ));
+    let builder = StreamsBuilder::new();
+    grouped_stream(&builder).aggregate(
+        || s("0"),
+        |_, v, agg| agg + &v,
+        Materialized::named(INVALID_STORE_NAME),
+    );
+    assert!(matches!(
+        builder.build(),
+        Err(StreamsError::InvalidTopology(_))
+    ));
+    let builder = StreamsBuilder::new();
+    grouped_table_by_value(&builder).aggregate(
+        || s("0"),
+        |_, v, agg| agg + &v,
+        |_, v, agg| agg + &v,
+        Materialized::named(INVALID_STORE_NAME),
+    );
+    assert!(matches!(
+        builder.build(),
+        Err(StreamsError::InvalidTopology(_))
+    ));
+    let builder = StreamsBuilder::new();
+    grouped_table_by_value(&builder).reduce(
+        |a, b| a + &b,
+        |a, b| a + &b,
+        Materialized::named(INVALID_STORE_NAME),
+    );
+    assert!(matches!(
+        builder.build(),
+        Err(StreamsError::InvalidTopology(_))
+    ));
+}
+
+// KTableImplTest.shouldCreateSourceAndSinkNodesForRepartitioningTopic (the repartition sink
+// and source of each group_by, named as Kafka names them; 3 stores)
+#[test]
+fn table_group_by_creates_repartition_sink_and_source_nodes() {
+    let builder = StreamsBuilder::new();
+    let table1 = builder.table(
+        "topic1",
+        Consumed::with(StringSerde, StringSerde),
+        Materialized::named("storeName1")
+            .with_key_serde(StringSerde)
+            .with_value_serde(StringSerde),
+    );
+    table1
+        .group_by(|k, v| (k.clone(), v.clone()))
+        .with_key_serde(StringSerde)
+        .with_value_serde(StringSerde)
+        .aggregate(
+            || s("0"),
+            |_, v, agg| agg + &v,
+            |_, v, agg| agg + &v,
+            Materialized::named("mock-result1"),
+        );
+    table1
+        .group_by(|k, v| (k.clone(), v.clone()))
+        .with_key_serde(StringSerde)
+        .with_value_serde(StringSerde)
+        .reduce(
+            |a, b| a + &b,
+            |a, b| a + &b,
+            Materialized::named("mock-result2"),
+        );
+    let topology = builder.build().unwrap();
+    let text = topology.describe().to_string();
+    println!("{text}");
+    for name in [
+        "Sink: KSTREAM-SINK-0000000003",
+        "Source: KSTREAM-SOURCE-0000000004",
+        "Sink: KSTREAM-SINK-0000000007",
+        "Source: KSTREAM-SOURCE-0000000008",
+    ] {
+        assert!(text.contains(name), "missing {name} in {text}");
+    }
+    let stores: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.split("stores: [").nth(1))
+        .flat_map(|l| l.trim_end_matches(")").trim_end_matches(']').split(", "))
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(stores.len(), 3, "{stores:?}");
+}

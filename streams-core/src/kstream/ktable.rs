@@ -896,6 +896,19 @@ pub(super) fn names<K: Data, V: Data, VA: 'static>(
     (store_name, node_name)
 }
 
+/// Kafka's rule for names given with `Materialized` (they become topic names): at most 249
+/// characters, ASCII alphanumerics, '.', '_' and '-'.
+fn check_store_name(name: &str) -> Result<()> {
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name.len() > 249 || !name.chars().all(legal) {
+        return Err(StreamsError::InvalidTopology(format!(
+            "store name \"{name}\" is illegal: it must be 1 to 249 characters, ASCII \
+             alphanumerics, '.', '_' and '-'"
+        )));
+    }
+    Ok(())
+}
+
 /// Adds the store of `m` and the aggregating processor over `input`; the result is the table.
 pub(super) fn materialize<K: Data, VI: Data, VA: Data, P>(
     input: &KStream<K, VI>,
@@ -909,6 +922,11 @@ where
 {
     let builder = input.builder.clone();
     let mut b = builder.borrow_mut();
+    if let Some(name) = &m.name {
+        if let Err(e) = check_store_name(name) {
+            b.fail(e);
+        }
+    }
     let key_serde = b.serde_for(m.key_serde.clone(), &input.key_serde);
     let value_serde = b.serde_for(m.value_serde.clone(), &None);
     let (Some(ks), Some(vs)) = (key_serde, value_serde) else {
@@ -1049,7 +1067,22 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
         subtractor: SubFn<K, V, VA>,
         prefix: &str,
     ) -> KTable<K, VA> {
-        let (store_name, node_name) = names(&self.stream, &m, prefix);
+        // Numbered as Kafka's KGroupedTableImpl: the store (if unnamed), the repartition sink
+        // and source (`KSTREAM-SINK-<n>`, `KSTREAM-SOURCE-<n>`), then the aggregation.
+        let (store_name, sink_name, source_name, node_name) = {
+            let mut b = self.stream.builder.borrow_mut();
+            let store = match &m.name {
+                Some(n) => n.clone(),
+                None => b.new_name(&format!("{prefix}STATE-STORE-")),
+            };
+            let sink = b.new_name("KSTREAM-SINK-");
+            let source = b.new_name("KSTREAM-SOURCE-");
+            let node = match &self.stream.next_name {
+                Some(n) => n.clone(),
+                None => b.new_name(prefix),
+            };
+            (store, sink, source, node)
+        };
         let b = self.stream.builder.borrow();
         let ks = b.serde_for(self.key_serde.clone(), &None);
         let vs = b.serde_for(self.value_serde.clone(), &None);
@@ -1072,13 +1105,27 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
         // A second aggregation of the same grouping keeps the first serdes.
         let _ = self.serdes.set((ks.clone(), vs.clone()));
         let name = self.name.clone().unwrap_or_else(|| store_name.clone());
-        let repartitioned = self.stream.repartition(Repartitioned {
-            name: Some(name),
-            key_serde: Some(ks.clone()),
-            value_serde: Some(Arc::new(ChangeSerde(vs))),
-            partitions: None,
-            partitioner: None,
-        });
+        let topic = format!("{name}-repartition");
+        let change_serde: Arc<dyn Serde<Change<V>>> = Arc::new(ChangeSerde(vs));
+        let node = if self.stream.node == super::INVALID {
+            super::INVALID
+        } else {
+            self.stream.builder.borrow_mut().through_internal_topic(
+                vec![self.stream.node],
+                super::InternalHop {
+                    topic: &topic,
+                    partitions: None,
+                    sink_name,
+                    source_name,
+                },
+                ks.clone(),
+                change_serde.clone(),
+                None,
+            )
+        };
+        let repartitioned: KStream<K, Change<V>> =
+            self.stream
+                .derive(node, Some(ks.clone()), Some(change_serde), false);
         let mut m = m;
         if m.key_serde.is_none() {
             m.key_serde = Some(ks);
