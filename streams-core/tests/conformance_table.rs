@@ -617,7 +617,7 @@ fn table_reduce_add_and_subtract() {
 fn grouped_table_assert_reduced(driver: &TopologyTestDriver) {
     let input = driver.input_topic("input", StringSerde, F64Serde);
     let mut last = std::collections::HashMap::new();
-    let mut read = |last: &mut std::collections::HashMap<String, (Option<i32>, i64)>| {
+    let read = |last: &mut std::collections::HashMap<String, (Option<i32>, i64)>| {
         for (k, v, ts) in drain(driver, "out", StringSerde, Nullable(I32Serde)) {
             last.insert(k, (v, ts));
         }
@@ -1150,4 +1150,51 @@ fn table_group_by_creates_repartition_sink_and_source_nodes() {
         .filter(|s| !s.is_empty())
         .collect();
     assert_eq!(stores.len(), 3, "{stores:?}");
+}
+
+/// The names of the stores the topology's nodes use.
+fn store_names(topology: &Topology) -> std::collections::BTreeSet<String> {
+    topology
+        .describe()
+        .to_string()
+        .lines()
+        .filter_map(|l| l.split("stores: [").nth(1))
+        .flat_map(|l| {
+            l.trim_end_matches(')')
+                .trim_end_matches(']')
+                .split(", ")
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+// KTableImplTest.testStateStoreLazyEval: Kafka creates no store for source tables nothing reads.
+#[test]
+#[ignore = "differs from Kafka: every source table here has a store (and changelog), Kafka materializes one only when a downstream operation or Materialized::as needs it"]
+fn table_impl_state_store_lazy_eval() {
+    let builder = StreamsBuilder::new();
+    let consumed = || Consumed::with(StringSerde, StringSerde);
+    let table1 = builder.table("topic1", consumed(), Materialized::new());
+    builder.table("topic2", consumed(), Materialized::new());
+    table1
+        .map_values(|v| v.parse::<i32>().unwrap_or(0))
+        .filter(|_, v| v % 2 == 0);
+    assert_eq!(store_names(&builder.build().unwrap()).len(), 0);
+}
+
+// KTableImplTest.testStateStore: the join reads table1's store through map_values and filter.
+#[test]
+#[ignore = "differs from Kafka: a join of a table without a store of its own (after map_values/filter) materializes it in an extra store; Kafka reads through the parents' value getters"]
+fn table_impl_state_store() {
+    let builder = StreamsBuilder::new();
+    let consumed = || Consumed::with(StringSerde, StringSerde);
+    let table1 = builder.table("topic1", consumed(), Materialized::new());
+    let table2 = builder.table("topic2", consumed(), Materialized::new());
+    let filtered = table1
+        .map_values(|v| v.parse::<i32>().unwrap_or(0))
+        .filter(|_, v| v % 2 == 0);
+    table2.join(&filtered, |a: &String, b: &i32| format!("{a}{b}"));
+    assert_eq!(store_names(&builder.build().unwrap()).len(), 2);
 }

@@ -551,7 +551,7 @@ where
     ) -> Result<()> {
         let serdes = self.serdes.get();
         let not_null =
-            |(k, v): &(K2, V2)| serdes.map_or(true, |(ks, vs)| !ks.is_null(k) && !vs.is_null(v));
+            |(k, v): &(K2, V2)| serdes.is_none_or(|(ks, vs)| !ks.is_null(k) && !vs.is_null(v));
         let new = r
             .value
             .new
