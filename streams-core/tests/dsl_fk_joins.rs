@@ -244,7 +244,7 @@ fn join_across_partition_counts_and_a_materialized_result() {
                 2
             ),
             (
-                s("fk-parts-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000008-topic"),
+                s("fk-parts-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000015-topic"),
                 3
             ),
         ]
@@ -293,7 +293,7 @@ fn join_across_partition_counts_and_a_materialized_result() {
 fn driver_topics(driver: &TopologyTestDriver) -> Vec<(String, i32)> {
     [
         "KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000007-topic",
-        "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000008-topic",
+        "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000015-topic",
     ]
     .iter()
     .map(|t| {
@@ -314,12 +314,13 @@ fn describe_lists_the_two_internal_topics() {
     let text = builder.build().unwrap().describe().to_string();
     println!("{text}");
     for line in [
-        "Sink: KTABLE-SINK-0000000011 (topic: KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000004-topic)",
-        "Source: KTABLE-SOURCE-0000000012 (topics: [KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000004-topic])",
-        "Sink: KTABLE-SINK-0000000013 (topic: KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000005-topic)",
-        "Source: KTABLE-SOURCE-0000000014 (topics: [KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000005-topic])",
-        "Processor: KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-0000000008 (stores: [KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-0000000006, zones-store])",
-        "Processor: KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-0000000010 (stores: [rides-store])",
+        // Numbered as Kafka numbers them (KTableImpl#doJoinOnForeignKey).
+        "Sink: KTABLE-SINK-0000000006 (topic: KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000004-topic)",
+        "Source: KTABLE-SOURCE-0000000007 (topics: [KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-0000000004-topic])",
+        "Sink: KTABLE-SINK-0000000013 (topic: KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000012-topic)",
+        "Source: KTABLE-SOURCE-0000000014 (topics: [KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000012-topic])",
+        "Processor: KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-0000000009 (stores: [KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-0000000008, zones-store])",
+        "Processor: KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-0000000015 (stores: [rides-store])",
     ] {
         assert!(text.contains(line), "missing `{line}` in:\n{text}");
     }

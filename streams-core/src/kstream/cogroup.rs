@@ -113,10 +113,18 @@ impl<K: Data, V: Data, VA: Data> CogroupInput<K, VA> for Input<K, V, VA> {
         let sn = store_name.to_string();
         let stores = [store_name];
         let ks = key_serde.clone();
+        let value_serde = input.builder.borrow().serde_for(None, &input.value_serde);
         match kind {
             Kind::Plain => input.add_node::<K, Change<VA>, _, _>(
                 "",
-                move || StreamAggregate::new(sn.clone(), agg.clone()),
+                move || {
+                    StreamAggregate::new(
+                        sn.clone(),
+                        agg.clone(),
+                        Some(ks.clone()),
+                        value_serde.clone(),
+                    )
+                },
                 &stores,
             ),
             Kind::Time(w) => {

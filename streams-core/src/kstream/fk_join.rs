@@ -360,6 +360,18 @@ impl<K: Data, V: Data, KO: Data> Processor<K, Change<V>, KO, Subscription<K>>
                 headers: r.headers.clone(),
             })
         };
+        if !self.left_join {
+            // Kafka's inner join skips a row whose old or new foreign key is null (counted
+            // and logged); the joined row, if any, stays as it was.
+            let null_fk = |v: &Option<V>| {
+                v.as_ref()
+                    .is_some_and(|v| self.fk_serde.is_null(&(self.fk_extractor)(v)))
+            };
+            if null_fk(&r.value.old) || null_fk(&r.value.new) {
+                crate::kstream::ktable::skip_null(ctx, "foreign key");
+                return Ok(());
+            }
+        }
         match (&r.value.old, &r.value.new) {
             (Some(old), Some(new)) => {
                 let (old_fk, new_fk) = ((self.fk_extractor)(old), (self.fk_extractor)(new));
@@ -693,6 +705,9 @@ impl<K: Data, V: Data> KTable<K, V> {
         left_join: bool,
         materialized: Materialized<K, VR>,
     ) -> KTable<K, VR> {
+        // As Kafka: both tables send old values to a foreign-key join.
+        self.enable_sending_old_values();
+        other.enable_sending_old_values();
         let left = self.with_store();
         let right = other.with_store();
         let builder = self.stream.builder.clone();
@@ -733,15 +748,33 @@ impl<K: Data, V: Data> KTable<K, V> {
             );
             return invalid(&mut b, Some(why));
         };
+        // Names numbered in Kafka's order (KTableImpl#doJoinOnForeignKey), so internal topics
+        // and stores are named as a Kafka Streams application names them.
         let registration = format!(
             "{}-topic",
             b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-")
         );
+        let send_name = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-");
+        let (registration_sink, registration_source) =
+            (b.new_name("KTABLE-SINK-"), b.new_name("KTABLE-SOURCE-"));
+        let subscription_store = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-");
+        let receive_name = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-");
+        // Kafka's separate subscription-join processor: done by the receiving node here.
+        let _ = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-");
+        let right_update_name = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-");
         let response = format!(
             "{}-topic",
             b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-")
         );
-        let subscription_store = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-");
+        let (response_sink, response_source) =
+            (b.new_name("KTABLE-SINK-"), b.new_name("KTABLE-SOURCE-"));
+        let resolver_name = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-");
+        let hop_names = [
+            registration_sink,
+            registration_source,
+            response_sink,
+            response_source,
+        ];
         let sub_serde: Arc<dyn Serde<Subscription<K>>> =
             Arc::new(SubscriptionSerde(pk_serde.clone()));
         let response_serde: Arc<dyn Serde<Response<VO>>> =
@@ -752,16 +785,6 @@ impl<K: Data, V: Data> KTable<K, V> {
         ) {
             b.fail(e);
         }
-        let send_name = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-SEND-");
-        let receive_name = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-");
-        let right_update_name = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-");
-        let resolver_name = b.new_name("KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-");
-        let hop_names = [
-            b.new_name("KTABLE-SINK-"),
-            b.new_name("KTABLE-SOURCE-"),
-            b.new_name("KTABLE-SINK-"),
-            b.new_name("KTABLE-SOURCE-"),
-        ];
         drop(b);
 
         // Left side: registrations out.
@@ -874,11 +897,13 @@ impl<K: Data, V: Data> KTable<K, V> {
         }
         let (store_name, node_name) = {
             let mut b = builder.borrow_mut();
+            // Kafka numbers the result node before its store.
+            let node = b.new_name("KTABLE-FK-JOIN-OUTPUT-");
             let store = match &m.name {
                 Some(n) => n.clone(),
                 None => b.new_name("KTABLE-FK-JOIN-OUTPUT-STATE-STORE-"),
             };
-            (store, b.new_name("KTABLE-FK-JOIN-OUTPUT-"))
+            (store, node)
         };
         let sn = store_name.clone();
         materialize(&results, m, store_name, node_name, move || {

@@ -1,9 +1,11 @@
 //! The stateful DSL: grouping, aggregations and tables.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::error::{Result, SerdeError, StreamsError};
 use crate::kstream::{Data, KStream, Repartitioned};
+use crate::processor::internals::plan::NullValues;
 use crate::processor::{Processor, ProcessorContext};
 use crate::record::Record;
 use crate::serdes::{DynSerde, I64Serde, Serde};
@@ -241,7 +243,8 @@ pub(super) fn write_row<K: Data, V: Data>(
         match new {
             Some(v) => store.put_with_timestamp(&record.key, v, timestamp)?,
             None => {
-                store.delete(&record.key)?;
+                // The deletion is emitted at flush with the result's timestamp.
+                store.delete_with_timestamp(&record.key, timestamp)?;
             }
         }
         if store.over_budget() {
@@ -253,7 +256,7 @@ pub(super) fn write_row<K: Data, V: Data>(
         match &new {
             Some(v) => store.put_with_timestamp(&record.key, v.clone(), timestamp)?,
             None => {
-                store.delete(&record.key)?;
+                store.delete_with_timestamp(&record.key, timestamp)?;
             }
         }
         ctx.forward(Record {
@@ -272,6 +275,30 @@ fn store_of<K: Data, V: Data, KO, VO>(
     ctx.get_state_store::<KeyValueStore<K, V>>(name)
 }
 
+/// Counts a record an operation skips because of a null key or value and logs it at WARN with
+/// where it was read, as Kafka Streams does ("Skipping record due to null key ...").
+pub(super) fn skip_null<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, what: &str) {
+    ctx.record_dropped();
+    match ctx.record_metadata() {
+        Some(m) => tracing::warn!(
+            node = ctx.node_name(),
+            topic = %m.topic,
+            partition = m.partition,
+            offset = m.offset,
+            "Skipping record due to null {what}"
+        ),
+        None => tracing::warn!(
+            node = ctx.node_name(),
+            "Skipping record due to null {what}; topic, partition and offset not known"
+        ),
+    }
+}
+
+/// True when `serde` (if known) writes `value` as a null payload: Kafka's `null`.
+pub(super) fn is_null<T: 'static>(serde: &Option<Arc<dyn Serde<T>>>, value: &T) -> bool {
+    serde.as_ref().is_some_and(|s| s.is_null(value))
+}
+
 pub(super) fn not_initialized(name: &str) -> StreamsError {
     StreamsError::Internal(format!("store `{name}` used before init"))
 }
@@ -282,15 +309,26 @@ pub(super) struct StreamAggregate<K, V, VA> {
     store_name: String,
     agg: AggFn<K, V, VA>,
     store: Option<KeyValueStore<K, VA>>,
+    /// What a null key and a null value are (`None` with `Nullable`, `()` with `UnitSerde`).
+    key_serde: Option<Arc<dyn Serde<K>>>,
+    value_serde: Option<Arc<dyn Serde<V>>>,
 }
 
 impl<K, V, VA> StreamAggregate<K, V, VA> {
-    /// Aggregates into the key-value store `store_name` with `agg`.
-    pub(super) fn new(store_name: String, agg: AggFn<K, V, VA>) -> Self {
+    /// Aggregates into the key-value store `store_name` with `agg`, skipping records whose
+    /// key or value is null by its serde.
+    pub(super) fn new(
+        store_name: String,
+        agg: AggFn<K, V, VA>,
+        key_serde: Option<Arc<dyn Serde<K>>>,
+        value_serde: Option<Arc<dyn Serde<V>>>,
+    ) -> Self {
         StreamAggregate {
             store_name,
             agg,
             store: None,
+            key_serde,
+            value_serde,
         }
     }
 }
@@ -305,6 +343,11 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, K, Change<VA>> for StreamAggreg
         r: Record<K, V>,
         ctx: &mut ProcessorContext<'_, K, Change<VA>>,
     ) -> Result<()> {
+        // Kafka's KStreamAggregate / KStreamReduce: a null key or value is skipped.
+        if is_null(&self.key_serde, &r.key) || is_null(&self.value_serde, &r.value) {
+            skip_null(ctx, "key or value");
+            return Ok(());
+        }
         let store = self
             .store
             .as_ref()
@@ -343,6 +386,8 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, K, Change<VA>> for StreamAggreg
 struct TableSource<K, V> {
     store_name: String,
     store: Option<KeyValueStore<K, V>>,
+    /// What a null key is (Kafka's KTableSource skips it).
+    key_serde: Option<Arc<dyn Serde<K>>>,
 }
 
 impl<K: Data, V: Data> Processor<K, Option<V>, K, Change<V>> for TableSource<K, V> {
@@ -355,6 +400,10 @@ impl<K: Data, V: Data> Processor<K, Option<V>, K, Change<V>> for TableSource<K, 
         r: Record<K, Option<V>>,
         ctx: &mut ProcessorContext<'_, K, Change<V>>,
     ) -> Result<()> {
+        if is_null(&self.key_serde, &r.key) {
+            skip_null(ctx, "key");
+            return Ok(());
+        }
         let store = self
             .store
             .as_ref()
@@ -460,6 +509,10 @@ impl<K, V> Clone for KTable<K, V> {
 struct TableFilter<F> {
     pred: Arc<F>,
     keep: bool,
+    /// Kafka's `sendOldValues`: on when the parent table has a store or a downstream operation
+    /// needs old values. Off, the filter forwards the new value only, so a row that does not
+    /// match becomes a tombstone even if it never matched before.
+    send_old_values: Arc<AtomicBool>,
 }
 
 impl<K: Data, V: Data, F: Fn(&K, &V) -> bool + 'static> Processor<K, Change<V>> for TableFilter<F> {
@@ -469,6 +522,10 @@ impl<K: Data, V: Data, F: Fn(&K, &V) -> bool + 'static> Processor<K, Change<V>> 
         ctx: &mut ProcessorContext<'_, K, Change<V>>,
     ) -> Result<()> {
         let keep = |v: Option<V>| v.filter(|v| (self.pred)(&r.key, v) == self.keep);
+        if !self.send_old_values.load(Ordering::Relaxed) {
+            let new = keep(r.value.new.clone());
+            return ctx.forward(r.with_value(Change { new, old: None }));
+        }
         let (new, old) = (keep(r.value.new.clone()), keep(r.value.old.clone()));
         if new.is_none() && old.is_none() {
             return Ok(());
@@ -517,11 +574,19 @@ impl<K: Data, V: Data> Processor<K, Change<V>, K, Option<V>> for ToStream {
     }
 }
 
-/// Re-keys table rows for [`KTable::group_by`]: the old row is subtracted under its old key and
-/// the new row added under its new key (one record when the key stays the same).
-struct TableRegroup<F>(Arc<F>);
+/// The serdes of a [`KGroupedTable`], known once it is aggregated; they say what a null key or
+/// value is for [`TableRegroup`].
+type GroupSerdes<K, V> = Arc<OnceLock<(Arc<dyn Serde<K>>, Arc<dyn Serde<V>>)>>;
 
-impl<K, V, K2, V2, F> Processor<K, Change<V>, K2, Change<V2>> for TableRegroup<F>
+/// Re-keys table rows for [`KTable::group_by`]: the old row is subtracted under its old key and
+/// the new row added under its new key (one record when the key stays the same). A pair whose
+/// selected key or value is null is not forwarded (Kafka's `KTableRepartitionMap`).
+struct TableRegroup<F, K2, V2> {
+    selector: Arc<F>,
+    serdes: GroupSerdes<K2, V2>,
+}
+
+impl<K, V, K2, V2, F> Processor<K, Change<V>, K2, Change<V2>> for TableRegroup<F, K2, V2>
 where
     K: Data,
     V: Data,
@@ -534,8 +599,21 @@ where
         r: Record<K, Change<V>>,
         ctx: &mut ProcessorContext<'_, K2, Change<V2>>,
     ) -> Result<()> {
-        let new = r.value.new.as_ref().map(|v| (self.0)(&r.key, v));
-        let old = r.value.old.as_ref().map(|v| (self.0)(&r.key, v));
+        let serdes = self.serdes.get();
+        let not_null =
+            |(k, v): &(K2, V2)| serdes.is_none_or(|(ks, vs)| !ks.is_null(k) && !vs.is_null(v));
+        let new = r
+            .value
+            .new
+            .as_ref()
+            .map(|v| (self.selector)(&r.key, v))
+            .filter(not_null);
+        let old = r
+            .value
+            .old
+            .as_ref()
+            .map(|v| (self.selector)(&r.key, v))
+            .filter(not_null);
         let ts = r.timestamp;
         let rec = |k: K2, change: Change<V2>| Record {
             key: k,
@@ -577,6 +655,28 @@ where
 }
 
 impl<K: Data, V: Data> KTable<K, V> {
+    /// The "send old values" flags up to this table's nearest store, if it has none of its
+    /// own (Kafka's not-materialized table); `None` when it has a store.
+    fn unmaterialized_flags(&self) -> Option<Vec<Arc<AtomicBool>>> {
+        self.stream
+            .builder
+            .borrow()
+            .unmaterialized
+            .get(&self.stream.node)
+            .cloned()
+    }
+
+    /// Kafka's `enableSendingOldValues(true)`: an operation that needs each update's old value
+    /// (group_by, left and outer joins, foreign-key joins, suppress) turns it on for the
+    /// filters between this table and its nearest store.
+    pub(super) fn enable_sending_old_values(&self) {
+        if let Some(flags) = self.unmaterialized_flags() {
+            for f in flags {
+                f.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// The name of the store that holds the table, if it is materialized.
     pub fn store_name(&self) -> Option<&str> {
         self.store_name.as_deref()
@@ -598,16 +698,25 @@ impl<K: Data, V: Data> KTable<K, V> {
         keep: bool,
     ) -> Self {
         let pred = Arc::new(predicate);
+        // Kafka's KTableFilter asks its parent to send old values (without forcing a store).
+        let upstream = self.unmaterialized_flags();
+        let send_old_values = Arc::new(AtomicBool::new(upstream.is_none()));
+        let flag = send_old_values.clone();
         let stream = self.stream.add(
             "KTABLE-FILTER-",
             move || TableFilter {
                 pred: pred.clone(),
                 keep,
+                send_old_values: flag.clone(),
             },
             None,
             None,
             false,
         );
+        if let Some(mut flags) = upstream {
+            flags.push(send_old_values);
+            mark_unmaterialized(&stream, flags);
+        }
         KTable {
             stream,
             store_name: None,
@@ -630,6 +739,9 @@ impl<K: Data, V: Data> KTable<K, V> {
             None,
             false,
         );
+        if let Some(flags) = self.unmaterialized_flags() {
+            mark_unmaterialized(&stream, flags);
+        }
         KTable {
             stream,
             store_name: None,
@@ -660,10 +772,16 @@ impl<K: Data, V: Data> KTable<K, V> {
         &self,
         selector: impl Fn(&K, &V) -> (K2, V2) + Send + Sync + 'static,
     ) -> KGroupedTable<K2, V2> {
+        self.enable_sending_old_values();
         let f = Arc::new(selector);
+        let serdes: GroupSerdes<K2, V2> = Arc::new(OnceLock::new());
+        let s2 = serdes.clone();
         let regrouped = self.stream.add(
             "KTABLE-SELECT-",
-            move || TableRegroup(f.clone()),
+            move || TableRegroup {
+                selector: f.clone(),
+                serdes: s2.clone(),
+            },
             None,
             None,
             true,
@@ -673,6 +791,7 @@ impl<K: Data, V: Data> KTable<K, V> {
             key_serde: None,
             value_serde: None,
             name: None,
+            serdes,
         }
     }
 }
@@ -769,11 +888,44 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
             self.stream.clone()
         };
         let sn = store_name.clone();
-        materialize(&input, m, store_name, node_name, move || StreamAggregate {
-            store_name: sn.clone(),
-            agg: agg.clone(),
-            store: None,
-        })
+        let key_serde = m.key_serde.clone().or_else(|| input.key_serde.clone());
+        let value_serde = {
+            let b = input.builder.borrow();
+            b.serde_for(None, &input.value_serde)
+        };
+        let table = materialize(&input, m, store_name, node_name, move || {
+            StreamAggregate::new(
+                sn.clone(),
+                agg.clone(),
+                key_serde.clone(),
+                value_serde.clone(),
+            )
+        });
+        drops_null_values(&table.stream);
+        table
+    }
+}
+
+/// Records that the table of `stream` has no store of its own (see `BuilderInner`).
+pub(super) fn mark_unmaterialized<K, V>(stream: &KStream<K, V>, flags: Vec<Arc<AtomicBool>>) {
+    if stream.node != super::INVALID {
+        stream
+            .builder
+            .borrow_mut()
+            .unmaterialized
+            .insert(stream.node, flags);
+    }
+}
+
+/// Declares that the node of `stream` drops records with a null value, so a source that feeds
+/// only such nodes may drop them itself (see `NullValues`).
+pub(super) fn drops_null_values<K, V>(stream: &KStream<K, V>) {
+    if stream.node != super::INVALID {
+        stream
+            .builder
+            .borrow_mut()
+            .topology
+            .set_null_values(stream.node, NullValues::Drops);
     }
 }
 
@@ -795,6 +947,19 @@ pub(super) fn names<K: Data, V: Data, VA: 'static>(
     (store_name, node_name)
 }
 
+/// Kafka's rule for names given with `Materialized` (they become topic names): at most 249
+/// characters, ASCII alphanumerics, '.', '_' and '-'.
+fn check_store_name(name: &str) -> Result<()> {
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name.len() > 249 || !name.chars().all(legal) {
+        return Err(StreamsError::InvalidTopology(format!(
+            "store name \"{name}\" is illegal: it must be 1 to 249 characters, ASCII \
+             alphanumerics, '.', '_' and '-'"
+        )));
+    }
+    Ok(())
+}
+
 /// Adds the store of `m` and the aggregating processor over `input`; the result is the table.
 pub(super) fn materialize<K: Data, VI: Data, VA: Data, P>(
     input: &KStream<K, VI>,
@@ -811,6 +976,11 @@ where
     }
     let builder = input.builder.clone();
     let mut b = builder.borrow_mut();
+    if let Some(name) = &m.name {
+        if let Err(e) = check_store_name(name) {
+            b.fail(e);
+        }
+    }
     let key_serde = b.serde_for(m.key_serde.clone(), &input.key_serde);
     let value_serde = b.serde_for(m.value_serde.clone(), &None);
     let (Some(ks), Some(vs)) = (key_serde, value_serde) else {
@@ -865,6 +1035,8 @@ pub struct KGroupedTable<K, V> {
     pub(crate) key_serde: Option<Arc<dyn Serde<K>>>,
     pub(crate) value_serde: Option<Arc<dyn Serde<V>>>,
     pub(crate) name: Option<String>,
+    /// Shared with the `KTABLE-SELECT-` node; set when the table is aggregated.
+    serdes: GroupSerdes<K, V>,
 }
 
 impl<K: Data, V: Data> KGroupedTable<K, V> {
@@ -949,7 +1121,22 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
         subtractor: SubFn<K, V, VA>,
         prefix: &str,
     ) -> KTable<K, VA> {
-        let (store_name, node_name) = names(&self.stream, &m, prefix);
+        // Numbered as Kafka's KGroupedTableImpl: the store (if unnamed), the repartition sink
+        // and source (`KSTREAM-SINK-<n>`, `KSTREAM-SOURCE-<n>`), then the aggregation.
+        let (store_name, sink_name, source_name, node_name) = {
+            let mut b = self.stream.builder.borrow_mut();
+            let store = match &m.name {
+                Some(n) => n.clone(),
+                None => b.new_name(&format!("{prefix}STATE-STORE-")),
+            };
+            let sink = b.new_name("KSTREAM-SINK-");
+            let source = b.new_name("KSTREAM-SOURCE-");
+            let node = match &self.stream.next_name {
+                Some(n) => n.clone(),
+                None => b.new_name(prefix),
+            };
+            (store, sink, source, node)
+        };
         let b = self.stream.builder.borrow();
         let ks = b.serde_for(self.key_serde.clone(), &None);
         let vs = b.serde_for(self.value_serde.clone(), &None);
@@ -969,17 +1156,50 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
                 close_after_ms: None,
             };
         };
+        // A second aggregation of the same grouping keeps the first serdes.
+        let _ = self.serdes.set((ks.clone(), vs.clone()));
         let name = self.name.clone().unwrap_or_else(|| store_name.clone());
-        let repartitioned = self.stream.repartition_as(
-            Repartitioned {
-                name: Some(name),
-                key_serde: Some(ks.clone()),
-                value_serde: Some(Arc::new(ChangeSerde(vs))),
-                partitions: None,
-                partitioner: None,
-            },
-            false,
-        );
+        let topic = format!("{name}-repartition");
+        let change_serde: Arc<dyn Serde<Change<V>>> = Arc::new(ChangeSerde(vs));
+        let node = if self.stream.node == super::INVALID {
+            super::INVALID
+        } else {
+            let mut b = self.stream.builder.borrow_mut();
+            match b.repartitions.get(&topic) {
+                // As in Kafka, aggregations of one named grouping share its repartition topic
+                // (their sink and source names are generated all the same).
+                Some(&(writer, source)) if writer == self.stream.node => source,
+                Some(_) => {
+                    b.fail(StreamsError::InvalidTopology(format!(
+                        "repartition topic `{topic}` is used by two different tables: name \
+                         their groupings differently"
+                    )));
+                    super::INVALID
+                }
+                None => {
+                    let source = b.through_internal_topic(
+                        vec![self.stream.node],
+                        super::InternalHop {
+                            topic: &topic,
+                            partitions: None,
+                            sink_name,
+                            source_name,
+                        },
+                        ks.clone(),
+                        change_serde.clone(),
+                        None,
+                    );
+                    if source != super::INVALID {
+                        b.repartitions
+                            .insert(topic.clone(), (self.stream.node, source));
+                    }
+                    source
+                }
+            }
+        };
+        let repartitioned: KStream<K, Change<V>> =
+            self.stream
+                .derive(node, Some(ks.clone()), Some(change_serde), false);
         let mut m = m;
         if m.key_serde.is_none() {
             m.key_serde = Some(ks);
@@ -1042,10 +1262,17 @@ impl<K: Data, V: Data> KStream<K, V> {
             );
         }
         let sn = store_name.clone();
-        materialize(&upserts, m, store_name, node_name, move || TableSource {
+        let key_serde = m.key_serde.clone().or_else(|| self.key_serde.clone());
+        let named = m.name.is_some();
+        let table = materialize(&upserts, m, store_name, node_name, move || TableSource {
             store_name: sn.clone(),
             store: None,
-        })
+            key_serde: key_serde.clone(),
+        });
+        if !named {
+            mark_unmaterialized(&table.stream, Vec::new());
+        }
+        table
     }
 }
 
@@ -1071,8 +1298,19 @@ impl<K: Data, V: Data> Processor<K, V, K, Option<V>> for OptionalValues {
 pub(crate) fn table_from_source<K: Data, V: Data>(
     source: &KStream<K, Option<V>>,
     materialized: Materialized<K, V>,
+    generated_store: Option<String>,
 ) -> KTable<K, V> {
-    let (store_name, node_name) = names(source, &materialized, "KTABLE-SOURCE-");
+    let (store_name, node_name) = match generated_store {
+        Some(store) => {
+            let mut b = source.builder.borrow_mut();
+            let node = match &source.next_name {
+                Some(n) => n.clone(),
+                None => b.new_name("KTABLE-SOURCE-"),
+            };
+            (store, node)
+        }
+        None => names(source, &materialized, "KTABLE-SOURCE-"),
+    };
     if let Some(retention_ms) = materialized.versioned_retention_ms {
         return super::versioned::versioned_table(
             source,
@@ -1083,10 +1321,22 @@ pub(crate) fn table_from_source<K: Data, V: Data>(
         );
     }
     let sn = store_name.clone();
-    materialize(source, materialized, store_name, node_name, move || {
+    let key_serde = materialized
+        .key_serde
+        .clone()
+        .or_else(|| source.key_serde.clone());
+    let named = materialized.name.is_some();
+    let table = materialize(source, materialized, store_name, node_name, move || {
         TableSource {
             store_name: sn.clone(),
             store: None,
+            key_serde: key_serde.clone(),
         }
-    })
+    });
+    if !named {
+        // Kafka's source table without a store name is not materialized: downstream filters
+        // send tombstones unless something asks for old values.
+        mark_unmaterialized(&table.stream, Vec::new());
+    }
+    table
 }

@@ -23,11 +23,12 @@ use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
 use crate::processor::internals::partitioner::StreamPartitioner;
-use crate::processor::internals::plan::{TopicName, TypeSig};
+use crate::processor::internals::plan::{NullValues, TopicName, TypeSig};
 use crate::processor::internals::sink::{SinkTopic, TopicNameExtractor};
 use crate::processor::{FixedKeyAdapter, FixedKeyProcessor, Processor, Topology};
 use crate::record::RecordMetadata;
@@ -68,6 +69,10 @@ struct BuilderInner {
     /// Source nodes of `stream` / `stream_from` with their topics: streaming the same topics
     /// again shares the node.
     shared_sources: Vec<(Vec<TopicName>, usize)>,
+    /// Tables without a store of their own (Kafka's not-materialized `KTable`s), by node: the
+    /// "send old values" flags of the filters up to the nearest store, which a downstream
+    /// operation that needs old values sets. A table node not listed has a store.
+    unmaterialized: HashMap<usize, Vec<Arc<AtomicBool>>>,
 }
 
 impl BuilderInner {
@@ -196,6 +201,7 @@ impl StreamsBuilder {
                 defaults: HashMap::new(),
                 repartitions: HashMap::new(),
                 shared_sources: Vec::new(),
+                unmaterialized: HashMap::new(),
             })),
         }
     }
@@ -355,6 +361,13 @@ impl StreamsBuilder {
         if m.value_serde.is_none() {
             m.value_serde = Some(consumed.value_serde.clone());
         }
+        // Kafka names an unnamed source table's store `<topic>-STATE-STORE-<n>`, numbered
+        // before the source node (so its changelog is `<app>-<topic>-STATE-STORE-<n>-changelog`).
+        let generated_store = m.name.is_none().then(|| {
+            self.inner
+                .borrow_mut()
+                .new_name(&format!("{topic}-STATE-STORE-"))
+        });
         let nullable: Consumed<K, Option<V>> = Consumed {
             key_serde: consumed.key_serde,
             value_serde: Arc::new(Nullable(DynSerde(consumed.value_serde))),
@@ -363,7 +376,7 @@ impl StreamsBuilder {
             name: consumed.name,
         };
         let source = self.source(vec![TopicName::User(topic.to_string())], nullable, false);
-        ktable::table_from_source(&source, m)
+        ktable::table_from_source(&source, m, generated_store)
     }
 
     /// Checks the topology and returns it. Errors met while building (a name used twice, a sink
@@ -668,9 +681,11 @@ impl<K: Data, V: Data> KStream<K, V> {
             INVALID
         } else {
             let parents = vec![self.node, other.node];
-            b.try_add(|t| {
+            let node = b.try_add(|t| {
                 t.add_processor_node::<K, V, K, V, PassThrough, _>(&name, || PassThrough, parents)
-            })
+            });
+            b.topology.set_null_values(node, NullValues::PassesOn);
+            node
         };
         drop(b);
         // As in Kafka Streams, the merged stream knows no serdes: a sink after it uses the

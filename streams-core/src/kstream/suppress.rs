@@ -163,6 +163,8 @@ impl<K: Data, V: Data> KTable<K, V> {
     /// `until_window_closes` needs a table from a windowed aggregation (its grace period says
     /// when a window closes); other tables get an error from `build()`.
     pub fn suppress(&self, suppressed: Suppressed<K>) -> KTable<K, V> {
+        // As Kafka's KTableSuppressProcessorSupplier: the parent sends old values.
+        self.enable_sending_old_values();
         let builder = self.stream.builder.clone();
         let mut b = builder.borrow_mut();
         let node_name = match (&suppressed.name, &self.stream.next_name) {

@@ -277,6 +277,14 @@ impl<K: Data, V: Data> KTable<K, V> {
         required: Required,
         prefixes: (&str, &str, &str),
     ) -> KTable<K, VR> {
+        // As Kafka: the outer side(s) of a join send old values (a left join this table, an
+        // outer join both).
+        if !required.other {
+            self.enable_sending_old_values();
+        }
+        if !required.this {
+            other.enable_sending_old_values();
+        }
         let this = self.with_store();
         let other = other.with_store();
         let (Some(this_store), Some(other_store)) =

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
 use crate::kstream::{Consumed, Produced};
 use crate::processor::internals::node::{NodeInstance, ProcessorNode};
 use crate::processor::internals::plan::{
-    InternalTopicDef, NodeDef, NodeKind, SourceTopic, SubtopologyPlan, TopicName, TopologyPlan,
-    TypeSig,
+    InternalTopicDef, NodeDef, NodeKind, NullValues, SourceTopic, SubtopologyPlan, TopicName,
+    TopologyPlan, TypeSig,
 };
 use crate::processor::internals::sink::{SinkNode, SinkTopic};
 use crate::processor::internals::source::SourceNode;
@@ -189,6 +190,8 @@ impl Topology {
             self.check_source_topic(name, t)?;
         }
         let n_topics = topics.len();
+        let drop_null_values = Arc::new(AtomicBool::new(false));
+        let flag = drop_null_values.clone();
         let Consumed {
             key_serde,
             value_serde,
@@ -211,8 +214,10 @@ impl Topology {
                     extractor.clone(),
                     policy,
                     n_topics,
+                    flag.clone(),
                 ))
             }),
+            null_values: NullValues::Source(drop_null_values),
         })
     }
 
@@ -262,6 +267,7 @@ impl Topology {
             factory: Arc::new(move || -> Box<dyn NodeInstance> {
                 Box::new(ProcessorNode::<P, KIn, VIn, KOut, VOut>::new(supplier()))
             }),
+            null_values: NullValues::Observes,
         })
     }
 
@@ -333,6 +339,7 @@ impl Topology {
                     partitioner.clone(),
                 ))
             }),
+            null_values: NullValues::Observes,
         })
     }
 
@@ -430,6 +437,34 @@ impl Topology {
                 })
             })
             .collect()
+    }
+
+    /// Declares what the processor `node` does with a null value (see [`NullValues`]).
+    pub(crate) fn set_null_values(&mut self, node: usize, null_values: NullValues) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.null_values = null_values;
+        }
+    }
+
+    /// True when every path from `node`'s children reaches a node that drops null values
+    /// before one that observes them.
+    fn children_drop_null_values(&self, node: usize) -> bool {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut todo = self.nodes[node].children.clone();
+        if todo.is_empty() {
+            return false;
+        }
+        while let Some(c) = todo.pop() {
+            if std::mem::replace(&mut seen[c], true) {
+                continue;
+            }
+            match &self.nodes[c].null_values {
+                NullValues::Drops => {}
+                NullValues::PassesOn => todo.extend(self.nodes[c].children.iter().copied()),
+                NullValues::Observes | NullValues::Source(_) => return false,
+            }
+        }
+        true
     }
 
     pub(crate) fn add_node(&mut self, def: NodeDef) -> Result<usize> {
@@ -562,6 +597,11 @@ impl Topology {
             return Err(StreamsError::InvalidTopology(
                 "the topology has no source; read a topic with StreamsBuilder::stream or Topology::add_source".into(),
             ));
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let NullValues::Source(flag) = &node.null_values {
+                flag.store(self.children_drop_null_values(i), Ordering::Relaxed);
+            }
         }
         let mut subtopologies = Vec::new();
         for (id, group) in self.groups().into_iter().enumerate() {

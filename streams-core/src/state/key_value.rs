@@ -739,6 +739,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
         inner.write(key, None, ts, true)
     }
 
+    /// Removes `key` as of `timestamp` (what a caching store emits the deletion with).
+    pub(crate) fn delete_with_timestamp(&self, key: &K, timestamp: i64) -> Result<Option<V>> {
+        self.inner.borrow_mut().write(key, None, timestamp, true)
+    }
+
     /// Entries with `from <= key <= to` by serialized key bytes, in key order.
     pub fn range(&self, from: &K, to: &K) -> Result<Vec<(K, V)>> {
         let mut inner = self.inner.borrow_mut();

@@ -3,6 +3,7 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
@@ -85,6 +86,22 @@ pub(crate) enum NodeKind {
     Sink { topic: Option<TopicName> },
 }
 
+/// What a node does with a record whose value is null (Kafka's `null`), for sources whose
+/// value type has no null: such a source drops a null-value record (counted and logged) only
+/// when every operation it reaches drops it too, as Kafka Streams' would; otherwise the record
+/// is undecodable and the deserialization handler decides.
+#[derive(Debug, Clone)]
+pub(crate) enum NullValues {
+    /// Hands the value to user code or writes it out (the default).
+    Observes,
+    /// Drops a record with a null value (aggregations).
+    Drops,
+    /// Forwards the value unchanged to its children (merge).
+    PassesOn,
+    /// A source: set by `Topology::plan` when every path from it drops null values.
+    Source(Arc<AtomicBool>),
+}
+
 pub(crate) struct NodeDef {
     pub name: String,
     pub kind: NodeKind,
@@ -94,6 +111,7 @@ pub(crate) struct NodeDef {
     pub input: Option<TypeSig>,
     pub output: Option<TypeSig>,
     pub factory: NodeFactory,
+    pub null_values: NullValues,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::config::DeserializationHandler;
@@ -19,7 +20,8 @@ use crate::timestamp::{InvalidTimestampPolicy, TimestampExtractor};
 #[derive(Debug)]
 pub(crate) enum Enqueued {
     Queued,
-    /// Dropped by policy: an invalid timestamp, or a null key the key type cannot hold.
+    /// Dropped by policy: an invalid timestamp, a null key the key type cannot hold, or a null
+    /// value the value type cannot hold on its way to aggregations only.
     Dropped,
     /// Undecodable, skipped by `LogAndContinue`: the error, for the dead-letter queue.
     Skipped(StreamsError),
@@ -68,6 +70,12 @@ pub(crate) struct SourceNode<K, V> {
     slots: Vec<Slot<K, V>>,
     /// A null-key drop was logged at WARN (later ones go to DEBUG; all are counted).
     warned_null_key: bool,
+    /// Set by `Topology::plan` when every operation this source feeds drops a record with a
+    /// null value (aggregations): then such a record, which the value type cannot hold, is
+    /// dropped here and counted, as Kafka Streams drops it there.
+    drop_null_values: Arc<AtomicBool>,
+    /// A null-value drop was logged at WARN (later ones go to DEBUG; all are counted).
+    warned_null_value: bool,
 }
 
 impl<K, V> SourceNode<K, V> {
@@ -77,6 +85,7 @@ impl<K, V> SourceNode<K, V> {
         extractor: Arc<dyn TimestampExtractor<K, V>>,
         policy: Option<InvalidTimestampPolicy>,
         topics: usize,
+        drop_null_values: Arc<AtomicBool>,
     ) -> Self {
         SourceNode {
             key_serde,
@@ -90,6 +99,8 @@ impl<K, V> SourceNode<K, V> {
                 })
                 .collect(),
             warned_null_key: false,
+            drop_null_values,
+            warned_null_value: false,
         }
     }
 
@@ -136,6 +147,28 @@ impl<K: Clone + 'static, V: Clone + 'static> SourceInstance for SourceNode<K, V>
                     partition = env.partition,
                     offset = raw.offset,
                     "dropping a record with a null key"
+                );
+            }
+            return Ok(Enqueued::Dropped);
+        }
+        if raw.value.is_none()
+            && self.drop_null_values.load(Ordering::Relaxed)
+            && self.value_serde.deserialize_null().is_err()
+        {
+            if !std::mem::replace(&mut self.warned_null_value, true) {
+                tracing::warn!(
+                    topic = env.topic,
+                    partition = env.partition,
+                    offset = raw.offset,
+                    value_serde = %self.value_serde.name(),
+                    "Skipping record due to null value: every aggregation this source feeds skips it (as Kafka Streams does); later drops are logged at DEBUG and all are counted in the dropped-records metric"
+                );
+            } else {
+                tracing::debug!(
+                    topic = env.topic,
+                    partition = env.partition,
+                    offset = raw.offset,
+                    "Skipping record due to null value"
                 );
             }
             return Ok(Enqueued::Dropped);
