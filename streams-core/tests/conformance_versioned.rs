@@ -1034,7 +1034,6 @@ fn versioned(name: &str) -> VersionedStoreSupplier {
 
 // KTableAggregateTest.testAggOfVersionedStore
 #[test]
-#[ignore = "differs from Kafka: KTable::group_by aggregates rows whose new key is null (Kafka drops them); the versioned part (out-of-order updates ignored) passes"]
 fn test_agg_of_versioned_store() {
     let builder = StreamsBuilder::new();
     let table1 = builder.table(
