@@ -68,6 +68,7 @@ impl GlobalStoreCell {
     }
 
     /// Makes written data durable (before a checkpoint is written).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn flush(&self) -> Result<()> {
         let mut b = self.backend.write().unwrap_or_else(|p| p.into_inner());
         b.as_mut().ok_or_else(|| self.closed())?.flush()

@@ -152,6 +152,7 @@ pub(crate) struct TopologyPlan {
 impl TopologyPlan {
     /// Whether a source subscribes by pattern (the runtime must expand it before planning
     /// tasks).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn has_patterns(&self) -> bool {
         self.subtopologies
             .iter()
@@ -164,6 +165,7 @@ impl TopologyPlan {
     /// source, of a global store or an internal topic of this application is never matched, a
     /// topic matched by two patterns is an error, and so is a pattern matching no topic (the
     /// sub-topology would have no task; create the topics first).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn expand_patterns(
         &mut self,
         application_id: &str,

@@ -27,6 +27,8 @@
 //! A checkpointed changelog offset outside the changelog's range (the changelog was truncated
 //! or recreated) cannot be trusted: the store is wiped, its checkpoint entry dropped, and it
 //! restores from the beginning, with a warning and the task's `restore_restarts` counter.
+// Parts of this module serve only the Kafka runtime (the `kafka` feature).
+#![cfg_attr(not(feature = "kafka"), allow(dead_code))]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
