@@ -44,10 +44,10 @@ pub use kstream::windows::{
     Windowed,
 };
 pub use kstream::{
-    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, GlobalKTable, JoinWindows,
-    Joined, KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Produced, Repartitioned,
-    SessionWindowedKStream, StreamJoined, StreamsBuilder, Suppressed, TimeWindowedKStream,
-    WindowedBy,
+    Branched, BranchedKStream, BufferConfig, Change, Consumed, Data, EmitStrategy, GlobalKTable,
+    JoinWindows, Joined, KGroupedStream, KGroupedTable, KStream, KTable, Materialized, Produced,
+    Repartitioned, SessionWindowedKStream, StreamJoined, StreamsBuilder, Suppressed,
+    TimeWindowedKStream, WindowedBy,
 };
 pub use processor::internals::node::TaskMetrics;
 pub use processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
