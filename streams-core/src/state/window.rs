@@ -181,6 +181,9 @@ impl<K: Clone + 'static, V: Clone + 'static> StateStore for WindowStore<K, V> {
     fn as_any(&self) -> &dyn Any {
         self
     }
+    fn key_value_view(&self) -> Option<&dyn Any> {
+        Some(&self.kv)
+    }
     fn restore(&self, records: &[ChangelogRecord<'_>]) -> Result<()> {
         self.kv.restore(records)
     }
@@ -383,6 +386,9 @@ impl<K: Clone + 'static, V: Clone + 'static> StateStore for SessionStore<K, V> {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+    fn key_value_view(&self) -> Option<&dyn Any> {
+        Some(&self.kv)
     }
     fn restore(&self, records: &[ChangelogRecord<'_>]) -> Result<()> {
         self.kv.restore(records)
