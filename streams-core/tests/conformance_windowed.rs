@@ -848,3 +848,171 @@ fn should_materialize_aggregated_uncached() {
     let store: WindowStore<String, String> = driver.get_state_store("aggregated").unwrap();
     assert_eq!(fetch_1_2(&store), vec![(k2w2(), s("0+30"), 1000)]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// SlidingWindowedKStreamImplTest
+// ---------------------------------------------------------------------------------------------
+
+/// `SlidingWindowedKStreamImplTest.before`: 100 ms difference, 1000 ms grace.
+fn sliding(builder: &StreamsBuilder) -> TimeWindowedKStream<String, String> {
+    builder
+        .stream("input", Consumed::with(StringSerde, StringSerde))
+        .group_by_key()
+        .windowed_by(SlidingWindows::of_time_difference_and_grace(ms(100), ms(1000)).unwrap())
+}
+
+/// `SlidingWindowedKStreamImplTest.processData`.
+fn sliding_data(driver: &TopologyTestDriver) {
+    let input = driver.input_topic("input", StringSerde, StringSerde);
+    for (k, v, t) in [
+        ("1", "1", 100),
+        ("1", "2", 150),
+        ("1", "3", 500),
+        ("2", "10", 200),
+        ("2", "20", 150),
+    ] {
+        input.pipe_input_at(s(k), s(v), t).unwrap();
+    }
+}
+
+/// The last value and timestamp per windowed key (`lastValueAndTimestampPerKey`).
+fn last_per_key<V: Clone>(
+    out: Out<V>,
+) -> std::collections::HashMap<Windowed<String>, (Option<V>, i64)> {
+    out.into_iter().map(|(k, v, t)| (k, (v, t))).collect()
+}
+
+fn sliding_string_driver(
+    table: impl FnOnce(&StreamsBuilder) -> KTable<Windowed<String>, String>,
+) -> Out<String> {
+    let builder = StreamsBuilder::new();
+    windowed_string_output(&table(&builder), 100);
+    let driver = TopologyTestDriver::new(builder.build().unwrap(), cached("sliding")).unwrap();
+    sliding_data(&driver);
+    drain_strings(&driver, 100)
+}
+
+// SlidingWindowedKStreamImplTest.shouldCountSlidingWindows
+#[test]
+fn should_count_sliding_windows() {
+    let builder = StreamsBuilder::new();
+    sliding(&builder).count(Materialized::new()).to_stream().to(
+        "output",
+        Produced::with(TimeWindowedSerde::new(StringSerde, 100), Nullable(I64Serde)),
+    );
+    let driver = TopologyTestDriver::new(builder.build().unwrap(), cached("sliding")).unwrap();
+    sliding_data(&driver);
+    let last = last_per_key::<i64>(drain(
+        &driver,
+        "output",
+        TimeWindowedSerde::new(StringSerde, 100),
+        Nullable(I64Serde),
+    ));
+    for (k, st, en, v, t) in [
+        ("1", 0, 100, 1, 100),
+        ("1", 101, 201, 1, 150),
+        ("1", 50, 150, 2, 150),
+        ("1", 400, 500, 1, 500),
+        ("2", 100, 200, 2, 200),
+        ("2", 50, 150, 1, 150),
+        ("2", 151, 251, 1, 200),
+    ] {
+        assert_eq!(
+            last.get(&tw(k, st, en)),
+            Some(&(Some(v), t)),
+            "{k}@{st}/{en}"
+        );
+    }
+}
+
+fn check_sliding_strings(out: Out<String>, expected: [(&str, i64, i64, &str, i64); 7]) {
+    let last = last_per_key(out);
+    for (k, st, en, v, t) in expected {
+        assert_eq!(
+            last.get(&tw(k, st, en)),
+            Some(&(Some(s(v)), t)),
+            "{k}@{st}/{en}"
+        );
+    }
+}
+
+// SlidingWindowedKStreamImplTest.shouldReduceSlidingWindows
+#[test]
+fn should_reduce_sliding_windows() {
+    let out = sliding_string_driver(|b| {
+        sliding(b).reduce(|a, v| format!("{a}+{v}"), Materialized::new())
+    });
+    check_sliding_strings(
+        out,
+        [
+            ("1", 0, 100, "1", 100),
+            ("1", 101, 201, "2", 150),
+            ("1", 50, 150, "1+2", 150),
+            ("1", 400, 500, "3", 500),
+            ("2", 100, 200, "10+20", 200),
+            ("2", 50, 150, "20", 150),
+            ("2", 151, 251, "10", 200),
+        ],
+    );
+}
+
+// SlidingWindowedKStreamImplTest.shouldAggregateSlidingWindows
+#[test]
+fn should_aggregate_sliding_windows() {
+    let out = sliding_string_driver(|b| {
+        concat_aggregate(&sliding(b), Materialized::with(StringSerde, StringSerde))
+    });
+    check_sliding_strings(
+        out,
+        [
+            ("1", 0, 100, "0+1", 100),
+            ("1", 101, 201, "0+2", 150),
+            ("1", 50, 150, "0+1+2", 150),
+            ("1", 400, 500, "0+3", 500),
+            ("2", 100, 200, "0+10+20", 200),
+            ("2", 50, 150, "0+20", 150),
+            ("2", 151, 251, "0+10", 200),
+        ],
+    );
+}
+
+// SlidingWindowedKStreamImplTest.shouldThrowIllegalArgumentWhenRetentionIsTooSmall
+#[test]
+fn should_throw_illegal_argument_when_retention_is_too_small() {
+    let builder = StreamsBuilder::new();
+    concat_aggregate(
+        &sliding(&builder),
+        Materialized::named("aggregated")
+            .with_key_serde(StringSerde)
+            .with_value_serde(StringSerde)
+            .with_retention(ms(1)),
+    );
+    let err = builder.build().err();
+    assert!(
+        matches!(&err, Some(StreamsError::InvalidTopology(m)) if m.contains("retention 1 ms")),
+        "{err:?}"
+    );
+}
+
+// SlidingWindowedKStreamImplTest.shouldDropWindowsOutsideOfRetention
+#[test]
+fn should_drop_windows_outside_of_retention() {
+    let builder = StreamsBuilder::new();
+    concat_aggregate(
+        &sliding(&builder),
+        Materialized::named("aggregated")
+            .in_memory()
+            .with_retention(ms(1200))
+            .with_key_serde(StringSerde)
+            .with_value_serde(StringSerde)
+            .with_caching_disabled(),
+    );
+    let driver = TopologyTestDriver::new(builder.build().unwrap(), cached("sliding-ret")).unwrap();
+    let input = driver.input_topic("input", StringSerde, StringSerde);
+    for (v, t) in [("2", 100), ("3", 500), ("4", 799), ("4", 1000), ("5", 2000)] {
+        input.pipe_input_at(s("1"), s(v), t).unwrap();
+    }
+    let store: WindowStore<String, String> = driver.get_state_store("aggregated").unwrap();
+    let rows: Vec<(i64, String, i64)> = store.fetch_range(&s("1"), 0, 10_000).unwrap();
+    assert_eq!(rows, vec![(900, s("0+4"), 1000), (1900, s("0+5"), 2000)]);
+}
