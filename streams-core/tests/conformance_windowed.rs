@@ -1016,3 +1016,151 @@ fn should_drop_windows_outside_of_retention() {
     let rows: Vec<(i64, String, i64)> = store.fetch_range(&s("1"), 0, 10_000).unwrap();
     assert_eq!(rows, vec![(900, s("0+4"), 1000), (1900, s("0+5"), 2000)]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// KStreamSlidingWindowAggregateTest (Kafka runs each case with forward and reverse store
+// iterators too; the iterator direction is internal here, so each runs once per strategy and
+// cache setting)
+// ---------------------------------------------------------------------------------------------
+
+type Gathered = std::collections::BTreeMap<i64, std::collections::BTreeSet<(String, i64)>>;
+
+/// `gatherOutput`: the values and timestamps emitted per window start.
+fn gather(out: Out<String>) -> Gathered {
+    let mut g = Gathered::new();
+    for (k, v, t) in out {
+        g.entry(k.window.start)
+            .or_default()
+            .insert((v.unwrap_or_default(), t));
+    }
+    g
+}
+
+fn gathered(entries: &[(i64, &[(&str, i64)])]) -> Gathered {
+    entries
+        .iter()
+        .map(|(start, vs)| (*start, vs.iter().map(|(v, t)| (s(v), *t)).collect()))
+        .collect()
+}
+
+/// `SlidingWindows.ofTimeDifferenceAndGrace(10, 5)` over `topic`; Kafka's `setupMaterialized`
+/// sets the cache only for emit-final (the update cases use a store supplier, cached).
+fn sliding_small(
+    emit: EmitStrategy,
+    cache: bool,
+    table: impl FnOnce(
+        TimeWindowedKStream<String, String>,
+        Materialized<String, String>,
+    ) -> KTable<Windowed<String>, String>,
+    input: &[(&str, i64)],
+) -> Gathered {
+    let builder = StreamsBuilder::new();
+    let windowed = builder
+        .stream("topic", Consumed::with(StringSerde, StringSerde))
+        .group_by_key()
+        .windowed_by(SlidingWindows::of_time_difference_and_grace(ms(10), ms(5)).unwrap())
+        .emit_strategy(emit);
+    let m = Materialized::named("store-name").with_value_serde(StringSerde);
+    let m = if emit.is_on_window_close() {
+        with_cache(m, cache)
+    } else {
+        m
+    };
+    windowed_string_output(&table(windowed, m), 10);
+    let driver =
+        TopologyTestDriver::new(builder.build().unwrap(), cached("sliding-small")).unwrap();
+    let topic = driver.input_topic("topic", StringSerde, StringSerde);
+    for (v, t) in input {
+        topic.pipe_input_at(s("A"), s(v), *t).unwrap();
+    }
+    gather(drain_strings(&driver, 10))
+}
+
+// KStreamSlidingWindowAggregateTest.testAggregateSmallInput
+#[test]
+fn test_aggregate_small_input() {
+    for (emit, cache) in params() {
+        let got = sliding_small(
+            emit,
+            cache,
+            |w, m| concat_aggregate(&w, m),
+            &[
+                ("1", 10),
+                ("2", 10),
+                ("3", 14),
+                ("4", 15),
+                ("5", 20),
+                ("6", 22),
+                ("7", 30),
+            ],
+        );
+        let expected = if emit.is_on_window_close() {
+            gathered(&[
+                (0, &[("0+1+2", 10)]),
+                (4, &[("0+1+2+3", 14)]),
+                (5, &[("0+1+2+3+4", 15)]),
+                (10, &[("0+1+2+3+4+5", 20)]),
+                (11, &[("0+3+4+5", 20)]),
+                (12, &[("0+3+4+5+6", 22)]),
+            ])
+        } else {
+            gathered(&[
+                (0, &[("0+1", 10), ("0+1+2", 10)]),
+                (4, &[("0+1+2+3", 14)]),
+                (5, &[("0+1+2+3+4", 15)]),
+                (10, &[("0+1+2+3+4+5", 20)]),
+                (11, &[("0+3", 14), ("0+3+4", 15), ("0+3+4+5", 20)]),
+                (12, &[("0+3+4+5+6", 22)]),
+                (15, &[("0+4", 15), ("0+4+5", 20), ("0+4+5+6", 22)]),
+                (16, &[("0+5", 20), ("0+5+6", 22)]),
+                (20, &[("0+5+6+7", 30)]),
+                (21, &[("0+6", 22), ("0+6+7", 30)]),
+                (23, &[("0+7", 30)]),
+            ])
+        };
+        assert_eq!(got, expected, "{emit:?} cache={cache}");
+    }
+}
+
+// KStreamSlidingWindowAggregateTest.testReduceSmallInput
+#[test]
+fn test_reduce_small_input() {
+    for (emit, cache) in params() {
+        let got = sliding_small(
+            emit,
+            cache,
+            |w, m| w.reduce(|a, b| format!("{a}+{b}"), m),
+            &[
+                ("1", 10),
+                ("2", 14),
+                ("3", 15),
+                ("4", 22),
+                ("5", 26),
+                ("6", 30),
+            ],
+        );
+        let expected = if emit.is_on_window_close() {
+            gathered(&[
+                (0, &[("1", 10)]),
+                (4, &[("1+2", 14)]),
+                (5, &[("1+2+3", 15)]),
+                (11, &[("2+3", 15)]),
+                (12, &[("2+3+4", 22)]),
+            ])
+        } else {
+            gathered(&[
+                (0, &[("1", 10)]),
+                (4, &[("1+2", 14)]),
+                (5, &[("1+2+3", 15)]),
+                (11, &[("2", 14), ("2+3", 15)]),
+                (12, &[("2+3+4", 22)]),
+                (15, &[("3", 15), ("3+4", 22)]),
+                (16, &[("4", 22), ("4+5", 26)]),
+                (20, &[("4+5+6", 30)]),
+                (23, &[("5", 26), ("5+6", 30)]),
+                (27, &[("6", 30)]),
+            ])
+        };
+        assert_eq!(got, expected, "{emit:?} cache={cache}");
+    }
+}
