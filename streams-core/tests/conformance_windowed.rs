@@ -1164,3 +1164,272 @@ fn test_reduce_small_input() {
         assert_eq!(got, expected, "{emit:?} cache={cache}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// KGroupedStreamImplTest (windowed cases; named and internal store names give the same
+// outputs, so each pair is one test)
+// ---------------------------------------------------------------------------------------------
+
+fn grouped(builder: &StreamsBuilder) -> KGroupedStream<String, String> {
+    builder
+        .stream("topic", Consumed::with(StringSerde, StringSerde))
+        .group_by_key()
+}
+
+fn pipe_all(driver: &TopologyTestDriver, records: &[(&str, &str, i64)]) {
+    let input = driver.input_topic("topic", StringSerde, StringSerde);
+    for (k, v, t) in records {
+        input.pipe_input_at(s(k), s(v), *t).unwrap();
+    }
+}
+
+fn count_output(table: &KTable<Windowed<String>, i64>, serde: impl Serde<Windowed<String>>) {
+    table
+        .to_stream()
+        .to("output", Produced::with(serde, Nullable(I64Serde)));
+}
+
+// KGroupedStreamImplTest.shouldCountSlidingWindows, shouldCountSlidingWindowsWithInternalStoreName
+#[test]
+fn should_count_sliding_windows_grouped() {
+    for named in [true, false] {
+        let builder = StreamsBuilder::new();
+        let m = if named {
+            Materialized::named("aggregate-by-key-windowed")
+        } else {
+            Materialized::new()
+        };
+        let table = grouped(&builder)
+            .windowed_by(SlidingWindows::of_time_difference_and_grace(ms(500), ms(2000)).unwrap())
+            .count(m);
+        count_output(&table, TimeWindowedSerde::new(StringSerde, 500));
+        let driver =
+            TopologyTestDriver::new(builder.build().unwrap(), cached("grouped-sliding")).unwrap();
+        pipe_all(
+            &driver,
+            &[
+                ("1", "A", 500),
+                ("1", "A", 999),
+                ("1", "A", 600),
+                ("2", "B", 500),
+                ("2", "B", 600),
+                ("2", "B", 700),
+                ("3", "C", 501),
+                ("1", "A", 1000),
+                ("1", "A", 1000),
+                ("2", "B", 1000),
+                ("2", "B", 1000),
+                ("3", "C", 600),
+            ],
+        );
+        let mut got: Out<i64> = drain(
+            &driver,
+            "output",
+            TimeWindowedSerde::new(StringSerde, 500),
+            Nullable(I64Serde),
+        );
+        got.sort_by(|a, b| (&a.0.key, a.0.window.start).cmp(&(&b.0.key, b.0.window.start)));
+        let e = |k: &str, st: i64, en: i64, v: i64, t: i64| (tw(k, st, en), Some(v), t);
+        assert_eq!(
+            got,
+            vec![
+                e("1", 0, 500, 1, 500),
+                e("1", 100, 600, 2, 600),
+                e("1", 499, 999, 2, 999),
+                e("1", 499, 999, 3, 999),
+                e("1", 500, 1000, 4, 1000),
+                e("1", 500, 1000, 5, 1000),
+                e("1", 501, 1001, 1, 999),
+                e("1", 501, 1001, 2, 999),
+                e("1", 501, 1001, 3, 1000),
+                e("1", 501, 1001, 4, 1000),
+                e("1", 601, 1101, 1, 999),
+                e("1", 601, 1101, 2, 1000),
+                e("1", 601, 1101, 3, 1000),
+                e("1", 1000, 1500, 1, 1000),
+                e("1", 1000, 1500, 2, 1000),
+                e("2", 0, 500, 1, 500),
+                e("2", 100, 600, 2, 600),
+                e("2", 200, 700, 3, 700),
+                e("2", 500, 1000, 4, 1000),
+                e("2", 500, 1000, 5, 1000),
+                e("2", 501, 1001, 1, 600),
+                e("2", 501, 1001, 2, 700),
+                e("2", 501, 1001, 3, 1000),
+                e("2", 501, 1001, 4, 1000),
+                e("2", 601, 1101, 1, 700),
+                e("2", 601, 1101, 2, 1000),
+                e("2", 601, 1101, 3, 1000),
+                e("2", 701, 1201, 1, 1000),
+                e("2", 701, 1201, 2, 1000),
+                e("3", 1, 501, 1, 501),
+                e("3", 100, 600, 2, 600),
+                e("3", 502, 1002, 1, 600),
+            ],
+            "named={named}"
+        );
+    }
+}
+
+// KGroupedStreamImplTest.shouldCountWindowed, shouldCountWindowedWithInternalStoreName
+#[test]
+fn should_count_windowed_grouped() {
+    for named in [true, false] {
+        let builder = StreamsBuilder::new();
+        let m = if named {
+            Materialized::named("aggregate-by-key-windowed")
+        } else {
+            Materialized::new()
+        };
+        let table = grouped(&builder)
+            .windowed_by(TimeWindows::of_size_and_grace(ms(500), ms(100)).unwrap())
+            .count(m);
+        count_output(&table, TimeWindowedSerde::new(StringSerde, 500));
+        let driver =
+            TopologyTestDriver::new(builder.build().unwrap(), cached("grouped-count-w")).unwrap();
+        pipe_all(
+            &driver,
+            &[
+                ("1", "A", 0),
+                ("1", "A", 499),
+                ("1", "A", 100),
+                ("2", "B", 0),
+                ("2", "B", 100),
+                ("2", "B", 200),
+                ("3", "C", 1),
+                ("1", "A", 500),
+                ("1", "A", 500),
+                ("2", "B", 500),
+                ("2", "B", 500),
+                ("3", "B", 100),
+            ],
+        );
+        let e = |k: &str, st: i64, v: i64, t: i64| (tw(k, st, st + 500), Some(v), t);
+        assert_eq!(
+            drain(
+                &driver,
+                "output",
+                TimeWindowedSerde::new(StringSerde, 500),
+                Nullable(I64Serde)
+            ),
+            vec![
+                e("1", 0, 1, 0),
+                e("1", 0, 2, 499),
+                e("1", 0, 3, 499),
+                e("2", 0, 1, 0),
+                e("2", 0, 2, 100),
+                e("2", 0, 3, 200),
+                e("3", 0, 1, 1),
+                e("1", 500, 1, 500),
+                e("1", 500, 2, 500),
+                e("2", 500, 1, 500),
+                e("2", 500, 2, 500),
+                e("3", 0, 2, 100),
+            ],
+            "named={named}"
+        );
+    }
+}
+
+/// `doAggregateSessionWindows` / `doCountSessionWindows` / `doReduceSessionWindows` input.
+fn session_grouped_input(driver: &TopologyTestDriver, values: [&str; 6]) {
+    let times = [10, 15, 30, 70, 100, 90];
+    let keys = ["1", "2", "1", "1", "1", "1"];
+    let input = driver.input_topic("topic", StringSerde, StringSerde);
+    for i in 0..6 {
+        input
+            .pipe_input_at(s(keys[i]), s(values[i]), times[i])
+            .unwrap();
+    }
+}
+
+fn sw(key: &str, start: i64, end: i64) -> Windowed<String> {
+    Windowed::new(s(key), Window::new(start, end))
+}
+
+// KGroupedStreamImplTest.shouldAggregateSessionWindows,
+// shouldAggregateSessionWindowsWithInternalStoreName, shouldCountSessionWindows,
+// shouldCountSessionWindowsWithInternalStoreName (with their queryable store names)
+#[test]
+fn should_aggregate_and_count_session_windows() {
+    for (named, count) in [(true, false), (false, false), (true, true), (false, true)] {
+        let builder = StreamsBuilder::new();
+        let windowed = grouped(&builder)
+            .windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(ms(30)).unwrap());
+        let table = if count {
+            windowed.count(if named {
+                Materialized::named("session-store")
+            } else {
+                Materialized::new()
+            })
+        } else {
+            let m = if named {
+                Materialized::named("session-store")
+            } else {
+                Materialized::new()
+            };
+            windowed.aggregate(
+                || 0i64,
+                |_k, _v, agg| agg + 1,
+                |_k, a, b| a + b,
+                m.with_value_serde(I64Serde),
+            )
+        };
+        // Kafka's `queryableStoreName()` is null for an internal store name; `store_name()`
+        // here names the store that holds the table, internal or not (not compared).
+        if named {
+            assert_eq!(table.store_name(), Some("session-store"));
+        }
+        count_output(&table, SessionWindowedSerde::new(StringSerde));
+        let driver =
+            TopologyTestDriver::new(builder.build().unwrap(), cached("grouped-session")).unwrap();
+        session_grouped_input(&driver, ["1"; 6]);
+        let last = last_per_key::<i64>(drain(
+            &driver,
+            "output",
+            SessionWindowedSerde::new(StringSerde),
+            Nullable(I64Serde),
+        ));
+        assert_eq!(last.get(&sw("1", 10, 30)), Some(&(Some(2), 30)));
+        assert_eq!(last.get(&sw("2", 15, 15)), Some(&(Some(1), 15)));
+        assert_eq!(last.get(&sw("1", 70, 100)), Some(&(Some(3), 100)));
+    }
+}
+
+// KGroupedStreamImplTest.shouldReduceSessionWindows, shouldReduceSessionWindowsWithInternalStoreName
+#[test]
+fn should_reduce_session_windows() {
+    for named in [true, false] {
+        let builder = StreamsBuilder::new();
+        let m = if named {
+            Materialized::named("session-store")
+        } else {
+            Materialized::new()
+        };
+        let table = grouped(&builder)
+            .windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(ms(30)).unwrap())
+            .reduce(|a, b| format!("{a}:{b}"), m);
+        if named {
+            assert_eq!(table.store_name(), Some("session-store"));
+        }
+        table.to_stream().to(
+            "output",
+            Produced::with(
+                SessionWindowedSerde::new(StringSerde),
+                Nullable(StringSerde),
+            ),
+        );
+        let driver =
+            TopologyTestDriver::new(builder.build().unwrap(), cached("grouped-session-r")).unwrap();
+        session_grouped_input(&driver, ["A", "Z", "B", "A", "B", "C"]);
+        let last = last_per_key::<String>(drain(
+            &driver,
+            "output",
+            SessionWindowedSerde::new(StringSerde),
+            Nullable(StringSerde),
+        ));
+        assert_eq!(last.get(&sw("1", 10, 30)), Some(&(Some(s("A:B")), 30)));
+        assert_eq!(last.get(&sw("2", 15, 15)), Some(&(Some(s("Z")), 15)));
+        assert_eq!(last.get(&sw("1", 70, 100)), Some(&(Some(s("A:B:C")), 100)));
+    }
+}
