@@ -281,3 +281,245 @@ fn should_materialize_aggregated() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// KStreamSessionWindowAggregateProcessorTest, through the driver: a 5-minute gap, no grace,
+// counting, a store of retention 3 gaps without changelog. Kafka's test calls the processor
+// directly and flushes the store once at the end; here the records are queued and processed
+// in one commit for those cases.
+// ---------------------------------------------------------------------------------------------
+
+const GAP_MS: i64 = 5 * 60 * 1000;
+
+fn processor_driver(emit: EmitStrategy, caching: bool) -> TopologyTestDriver {
+    let builder = StreamsBuilder::new();
+    let m = Materialized::named("session-store")
+        .with_retention(Duration::from_millis(3 * GAP_MS as u64))
+        .with_logging_disabled();
+    let m = if caching {
+        m
+    } else {
+        m.with_caching_disabled()
+    };
+    builder
+        .stream("input", Consumed::with(StringSerde, StringSerde))
+        .group_by_key()
+        .windowed_by(
+            SessionWindows::of_inactivity_gap_with_no_grace(Duration::from_millis(GAP_MS as u64))
+                .unwrap(),
+        )
+        .emit_strategy(emit)
+        .aggregate(
+            || 0i64,
+            |_k, _v, agg| agg + 1,
+            |_k, a, b| a + b,
+            m.with_value_serde(I64Serde),
+        )
+        .to_stream()
+        .to(
+            "output",
+            Produced::with(session_serde(), Nullable(I64Serde)),
+        );
+    TopologyTestDriver::new(builder.build().unwrap(), cached("session-processor")).unwrap()
+}
+
+fn store_of(driver: &TopologyTestDriver) -> SessionStore<String, i64> {
+    driver.get_state_store("session-store").unwrap()
+}
+
+/// Queues the records and processes them in one commit (Kafka's single flush at the end).
+fn one_commit(driver: &TopologyTestDriver, records: &[(&str, &str, i64)]) {
+    let input = driver.input_topic("input", StringSerde, StringSerde);
+    for (k, v, t) in records {
+        input.enqueue_key_value_at(s(k), s(v), *t).unwrap();
+    }
+    driver.process_queued().unwrap();
+}
+
+fn pipe(driver: &TopologyTestDriver, k: &str, v: &str, t: i64) {
+    driver
+        .input_topic("input", StringSerde, StringSerde)
+        .pipe_input_at(s(k), s(v), t)
+        .unwrap();
+}
+
+// KStreamSessionWindowAggregateProcessorTest.shouldCreateSingleSessionWhenWithinGap
+#[test]
+fn should_create_single_session_when_within_gap() {
+    for emit in STRATEGIES {
+        let driver = processor_driver(emit, true);
+        pipe(&driver, "john", "first", 0);
+        pipe(&driver, "john", "second", 500);
+        let sessions = store_of(&driver)
+            .find_sessions(&s("john"), 0, 2000)
+            .unwrap();
+        assert_eq!(sessions.first().map(|(_, v)| *v), Some(2), "{emit:?}");
+    }
+}
+
+// KStreamSessionWindowAggregateProcessorTest.shouldMergeSessions
+#[test]
+fn should_merge_sessions() {
+    for emit in STRATEGIES {
+        let driver = processor_driver(emit, true);
+        let store = store_of(&driver);
+        pipe(&driver, "mel", "first", 0);
+        assert!(!store.find_sessions(&s("mel"), 0, 0).unwrap().is_empty());
+        // move time beyond gap
+        pipe(&driver, "mel", "second", GAP_MS + 1);
+        assert!(!store
+            .find_sessions(&s("mel"), GAP_MS + 1, GAP_MS + 1)
+            .unwrap()
+            .is_empty());
+        // should still exist as not within gap
+        assert!(!store.find_sessions(&s("mel"), 0, 0).unwrap().is_empty());
+        // move time back
+        pipe(&driver, "mel", "third", GAP_MS / 2);
+        let sessions = store.find_sessions(&s("mel"), 0, GAP_MS + 1).unwrap();
+        assert_eq!(
+            sessions.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            vec![3],
+            "{emit:?}"
+        );
+    }
+}
+
+// KStreamSessionWindowAggregateProcessorTest.shouldUpdateSessionIfTheSameTime
+#[test]
+fn should_update_session_if_the_same_time() {
+    for emit in STRATEGIES {
+        let driver = processor_driver(emit, true);
+        pipe(&driver, "mel", "first", 0);
+        pipe(&driver, "mel", "second", 0);
+        let sessions = store_of(&driver).find_sessions(&s("mel"), 0, 0).unwrap();
+        assert_eq!(
+            sessions.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            vec![2],
+            "{emit:?}"
+        );
+    }
+}
+
+// KStreamSessionWindowAggregateProcessorTest.shouldHaveMultipleSessionsForSameIdWhenTimestampApartBySessionGap
+#[test]
+fn should_have_multiple_sessions_for_same_id_when_timestamp_apart_by_session_gap() {
+    for emit in STRATEGIES {
+        let driver = processor_driver(emit, true);
+        let (t1, t2) = (GAP_MS + 1, 2 * (GAP_MS + 1));
+        one_commit(
+            &driver,
+            &[
+                ("mel", "first", 0),
+                ("mel", "second", t1),
+                ("mel", "second", t1),
+                ("mel", "third", t2),
+                ("mel", "third", t2),
+                ("mel", "third", t2),
+            ],
+        );
+        let mut expected = vec![
+            (sw("mel", 0, 0), Some(1), 0),
+            (sw("mel", t1, t1), Some(2), t1),
+        ];
+        if !emit.is_on_window_close() {
+            expected.push((sw("mel", t2, t2), Some(3), t2));
+        }
+        assert_eq!(
+            drain(&driver, "output", session_serde(), Nullable(I64Serde)),
+            expected,
+            "{emit:?}"
+        );
+    }
+}
+
+// KStreamSessionWindowAggregateProcessorTest.shouldRemoveMergedSessionsFromStateStore
+#[test]
+fn should_remove_merged_sessions_from_state_store() {
+    for emit in STRATEGIES {
+        let driver = processor_driver(emit, true);
+        let store = store_of(&driver);
+        pipe(&driver, "a", "1", 0);
+        assert_eq!(
+            store.find_sessions(&s("a"), 0, 0).unwrap(),
+            vec![(Window::new(0, 0), 1)]
+        );
+        pipe(&driver, "a", "2", 100);
+        // a1 from above should have been removed; the merged session is in the store
+        assert_eq!(
+            store.find_sessions(&s("a"), 0, 100).unwrap(),
+            vec![(Window::new(0, 100), 2)],
+            "{emit:?}"
+        );
+    }
+}
+
+// KStreamSessionWindowAggregateProcessorTest.shouldHandleMultipleSessionsAndMerging
+#[test]
+fn should_handle_multiple_sessions_and_merging() {
+    for emit in STRATEGIES {
+        let driver = processor_driver(emit, true);
+        let (g, h) = (GAP_MS + 1, GAP_MS / 2);
+        one_commit(
+            &driver,
+            &[
+                ("a", "1", 0),
+                ("b", "1", 0),
+                ("c", "1", 0),
+                ("d", "1", 0),
+                ("d", "2", h),
+                ("a", "2", g),
+                ("b", "2", g),
+                ("a", "3", g + h),
+                ("c", "3", g + h),
+            ],
+        );
+        let mut expected = vec![
+            (sw("a", 0, 0), Some(1), 0),
+            (sw("b", 0, 0), Some(1), 0),
+            (sw("c", 0, 0), Some(1), 0),
+            (sw("d", 0, h), Some(2), h),
+        ];
+        if !emit.is_on_window_close() {
+            expected.extend([
+                (sw("b", g, g), Some(1), g),
+                (sw("a", g, g + h), Some(2), g + h),
+                (sw("c", g + h, g + h), Some(1), g + h),
+            ]);
+        }
+        assert_eq!(
+            drain(&driver, "output", session_serde(), Nullable(I64Serde)),
+            expected,
+            "{emit:?}"
+        );
+    }
+}
+
+// KStreamSessionWindowAggregateProcessorTest.shouldImmediatelyForwardNewSessionWhenNonCachedStore
+#[test]
+fn should_immediately_forward_new_session_when_non_cached_store() {
+    let driver = processor_driver(EmitStrategy::on_window_update(), false);
+    one_commit(&driver, &[("a", "1", 0), ("b", "1", 0), ("c", "1", 0)]);
+    assert_eq!(
+        drain(&driver, "output", session_serde(), Nullable(I64Serde)),
+        vec![
+            (sw("a", 0, 0), Some(1), 0),
+            (sw("b", 0, 0), Some(1), 0),
+            (sw("c", 0, 0), Some(1), 0)
+        ]
+    );
+}
+
+// KStreamSessionWindowAggregateProcessorTest.shouldImmediatelyForwardRemovedSessionsWhenMerging
+#[test]
+fn should_immediately_forward_removed_sessions_when_merging() {
+    let driver = processor_driver(EmitStrategy::on_window_update(), false);
+    one_commit(&driver, &[("a", "1", 0), ("a", "1", 5)]);
+    assert_eq!(
+        drain(&driver, "output", session_serde(), Nullable(I64Serde)),
+        vec![
+            (sw("a", 0, 0), Some(1), 0),
+            (sw("a", 0, 0), None, 0),
+            (sw("a", 0, 5), Some(2), 5)
+        ]
+    );
+}
