@@ -38,7 +38,7 @@ enum Emit {
     /// Final results through a suppression buffer after the cached count.
     Suppress,
     /// Final results with `EmitStrategy::on_window_close()`.
-    EmitFinal,
+    OnWindowClose,
 }
 
 fn driver(cache: bool, emit: Emit, dir: &std::path::Path) -> TopologyTestDriver {
@@ -53,7 +53,7 @@ fn driver(cache: bool, emit: Emit, dir: &std::path::Path) -> TopologyTestDriver 
         Emit::Suppress => windowed
             .count(Materialized::named("rides-per-minute"))
             .suppress(Suppressed::until_window_closes(BufferConfig::unbounded())),
-        Emit::EmitFinal => windowed
+        Emit::OnWindowClose => windowed
             .emit_strategy(EmitStrategy::on_window_close())
             .count(Materialized::named("rides-per-minute")),
     };
@@ -90,7 +90,7 @@ fn engine_window(c: &mut Criterion) {
         ("tumbling_1min_cache_on", true, Emit::Updates),
         ("tumbling_1min_cache_off", false, Emit::Updates),
         ("tumbling_1min_suppress_final", true, Emit::Suppress),
-        ("tumbling_1min_emit_final", true, Emit::EmitFinal),
+        ("tumbling_1min_emit_final", true, Emit::OnWindowClose),
     ] {
         group.bench_with_input(BenchmarkId::from_parameter(name), &cache, |b, &cache| {
             b.iter_custom(|iters| {
