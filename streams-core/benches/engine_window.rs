@@ -5,6 +5,10 @@
 //! of windows pass through the store and old windows are expired as stream time moves on.
 //!
 //! * `tumbling_1min_cache_on` / `tumbling_1min_cache_off` (every update emitted).
+//! * Final results only, two ways: `tumbling_1min_suppress_final` (the cached count followed
+//!   by `suppress(Suppressed::until_window_closes(BufferConfig::unbounded()))`) and
+//!   `tumbling_1min_emit_final` (`emit_strategy(EmitStrategy::on_window_close())`: no cache, no
+//!   suppression buffer, closed windows read back from the store). Both emit the same records.
 //!
 //! Same feeding as `engine_count`: 10,000 records per `process_queued` (one commit), output
 //! drained after each batch, values passed through as bytes.
@@ -19,28 +23,47 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use streams_core::{
-    BytesSerde, Consumed, I64Serde, Materialized, Nullable, Produced, StreamsBuilder,
-    StreamsConfig, StringSerde, TimeWindowedSerde, TimeWindows, TopologyTestDriver,
+    BufferConfig, BytesSerde, Consumed, EmitStrategy, I64Serde, Materialized, Nullable, Produced,
+    StreamsBuilder, StreamsConfig, StringSerde, Suppressed, TimeWindowedSerde, TimeWindows,
+    TopologyTestDriver,
 };
 
 const BATCH: usize = 10_000;
 
-fn driver(cache: bool, dir: &std::path::Path) -> TopologyTestDriver {
+/// What the windowed count emits.
+#[derive(Clone, Copy)]
+enum Emit {
+    /// Every update (through the cache when it is on).
+    Updates,
+    /// Final results through a suppression buffer after the cached count.
+    Suppress,
+    /// Final results with `EmitStrategy::on_window_close()`.
+    OnWindowClose,
+}
+
+fn driver(cache: bool, emit: Emit, dir: &std::path::Path) -> TopologyTestDriver {
     let windows = TimeWindows::of_size_with_no_grace(Duration::from_secs(60)).expect("windows");
     let builder = StreamsBuilder::new();
-    builder
+    let windowed = builder
         .stream("rides", Consumed::with(StringSerde, BytesSerde))
         .group_by_key()
-        .windowed_by(windows)
-        .count(Materialized::named("rides-per-minute"))
-        .to_stream()
-        .to(
-            "counts",
-            Produced::with(
-                TimeWindowedSerde::for_windows(StringSerde, &windows),
-                Nullable(I64Serde),
-            ),
-        );
+        .windowed_by(windows);
+    let counts = match emit {
+        Emit::Updates => windowed.count(Materialized::named("rides-per-minute")),
+        Emit::Suppress => windowed
+            .count(Materialized::named("rides-per-minute"))
+            .suppress(Suppressed::until_window_closes(BufferConfig::unbounded())),
+        Emit::OnWindowClose => windowed
+            .emit_strategy(EmitStrategy::on_window_close())
+            .count(Materialized::named("rides-per-minute")),
+    };
+    counts.to_stream().to(
+        "counts",
+        Produced::with(
+            TimeWindowedSerde::for_windows(StringSerde, &windows),
+            Nullable(I64Serde),
+        ),
+    );
     let config = StreamsConfig::new("bench-window")
         .with("state.dir", dir.to_string_lossy().as_ref())
         .with(
@@ -63,9 +86,11 @@ fn engine_window(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(20));
-    for (name, cache) in [
-        ("tumbling_1min_cache_on", true),
-        ("tumbling_1min_cache_off", false),
+    for (name, cache, emit) in [
+        ("tumbling_1min_cache_on", true, Emit::Updates),
+        ("tumbling_1min_cache_off", false, Emit::Updates),
+        ("tumbling_1min_suppress_final", true, Emit::Suppress),
+        ("tumbling_1min_emit_final", true, Emit::OnWindowClose),
     ] {
         group.bench_with_input(BenchmarkId::from_parameter(name), &cache, |b, &cache| {
             b.iter_custom(|iters| {
@@ -73,7 +98,7 @@ fn engine_window(c: &mut Criterion) {
                 for i in 0..iters {
                     let dir = std::env::temp_dir()
                         .join(format!("bench-window-{}-{name}-{i}", std::process::id()));
-                    let d = driver(cache, &dir);
+                    let d = driver(cache, emit, &dir);
                     let start = Instant::now();
                     let read = common::run_batched(&d, "counts", &rides, BATCH);
                     total += start.elapsed();

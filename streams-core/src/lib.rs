@@ -45,8 +45,8 @@ pub use kstream::windows::{
 };
 pub use kstream::{
     Branched, BranchedKStream, BufferConfig, Change, CogroupWindowedBy, CogroupedKStream, Consumed,
-    Data, DisplayKeyValue, GlobalKTable, JoinWindows, Joined, KGroupedStream, KGroupedTable,
-    KStream, KTable, Materialized, PrintMapper, Printed, Produced, Repartitioned,
+    Data, DisplayKeyValue, EmitStrategy, GlobalKTable, JoinWindows, Joined, KGroupedStream,
+    KGroupedTable, KStream, KTable, Materialized, PrintMapper, Printed, Produced, Repartitioned,
     SessionWindowedCogroupedKStream, SessionWindowedKStream, StreamJoined, StreamsBuilder,
     Suppressed, TimeWindowedCogroupedKStream, TimeWindowedKStream, WindowedBy,
 };

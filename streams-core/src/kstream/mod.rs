@@ -50,7 +50,7 @@ pub use ktable::{Change, KGroupedStream, KGroupedTable, KTable, Materialized};
 pub use options::{Branched, Consumed, Produced, Repartitioned};
 pub use print::{DisplayKeyValue, PrintMapper, Printed};
 pub use suppress::{BufferConfig, Suppressed};
-pub use windowed::{SessionWindowedKStream, TimeWindowedKStream, WindowedBy};
+pub use windowed::{EmitStrategy, SessionWindowedKStream, TimeWindowedKStream, WindowedBy};
 
 /// Types that can flow through a stream: cloned only where a record fans out to several
 /// children.

@@ -374,7 +374,14 @@ impl<K: Data, V: Data> Suppress<K, V> {
             if let Some(store) = &self.store {
                 store.delete(&entry.record.key)?;
             }
-            ctx.forward(entry.record)?;
+            // Final results never carry a tombstone: a window that was removed (a session
+            // merged into a larger one) was never emitted, so there is nothing to retract
+            // (Kafka's `safeToDropTombstones`, checked when the entry is emitted).
+            let drop_tombstone = matches!(self.deadline, Deadline::WindowEnd { .. })
+                && entry.record.value.new.is_none();
+            if !drop_tombstone {
+                ctx.forward(entry.record)?;
+            }
         }
         Ok(())
     }

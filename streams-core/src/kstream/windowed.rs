@@ -21,11 +21,76 @@ use crate::kstream::windows::{
 };
 use crate::kstream::{Data, KStream, Repartitioned};
 use crate::processor::{Processor, ProcessorContext};
-use crate::record::Record;
+use crate::record::{Headers, Record};
 use crate::serdes::{DynSerde, I64Serde, Serde};
 use crate::state::{
     SessionStore, SessionStoreBuilder, StoreBuilder, WindowStore, WindowStoreBuilder,
 };
+
+/// When a windowed aggregation emits its results (Kafka's `EmitStrategy`, KIP-825), set with
+/// [`TimeWindowedKStream::emit_strategy`] or [`SessionWindowedKStream::emit_strategy`].
+///
+/// - [`EmitStrategy::on_window_update`] (the default): every update of a window's aggregate
+///   goes downstream (through the record cache when it is on).
+/// - [`EmitStrategy::on_window_close`]: only final results. The aggregation emits a window
+///   once, when stream time passes its end plus the grace period, straight from its store: no
+///   separate suppression buffer and no record cache. Its changelog and store are as with
+///   updates; what it emits is what `suppress(Suppressed::until_window_closes(..))` would emit
+///   after an update-emitting aggregation, with less state.
+///
+/// As in Kafka, a window is emitted when a record moves stream time past its close, by the
+/// aggregation that owns it; the emitted record carries the window's timestamp (its latest
+/// record's) and the headers of the record that closed it.
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_core::*;
+///
+/// let windows = TimeWindows::of_size_and_grace(Duration::from_millis(10), Duration::ZERO)?;
+/// let builder = StreamsBuilder::new();
+/// builder
+///     .stream("clicks", Consumed::with(StringSerde, StringSerde))
+///     .group_by_key()
+///     .windowed_by(windows)
+///     .emit_strategy(EmitStrategy::on_window_close())
+///     .count(Materialized::new())
+///     .to_stream()
+///     .to("final-counts", Produced::with(TimeWindowedSerde::for_windows(StringSerde, &windows), Nullable(I64Serde)));
+/// let driver = TopologyTestDriver::new(builder.build()?, StreamsConfig::new("emit-final"))?;
+/// let clicks = driver.input_topic("clicks", StringSerde, StringSerde);
+/// clicks.pipe_input_at("a".to_string(), "x".to_string(), 1)?;
+/// clicks.pipe_input_at("a".to_string(), "y".to_string(), 4)?;
+/// let out = driver.output_topic("final-counts", TimeWindowedSerde::for_windows(StringSerde, &windows), I64Serde);
+/// // Window [0, 10) is still open: nothing yet.
+/// assert!(out.is_empty());
+/// // Stream time 10 closes it: its one final count.
+/// clicks.pipe_input_at("b".to_string(), "z".to_string(), 10)?;
+/// let record = out.read_record()?;
+/// assert_eq!((record.key, record.value, record.timestamp), (Windowed::new("a".to_string(), Window::new(0, 10)), 2, 4));
+/// assert!(out.is_empty());
+/// # Ok::<(), StreamsError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EmitStrategy {
+    on_close: bool,
+}
+
+impl EmitStrategy {
+    /// Emit every update of a window's aggregate (the default).
+    pub const fn on_window_update() -> Self {
+        EmitStrategy { on_close: false }
+    }
+
+    /// Emit each window once, when it closes (stream time reaches window end plus grace).
+    pub const fn on_window_close() -> Self {
+        EmitStrategy { on_close: true }
+    }
+
+    /// True for [`EmitStrategy::on_window_close`].
+    pub fn is_on_window_close(&self) -> bool {
+        self.on_close
+    }
+}
 
 /// Window definitions accepted by [`KGroupedStream::windowed_by`]: [`TimeWindows`] and
 /// [`SlidingWindows`] give a [`TimeWindowedKStream`], [`SessionWindows`] a
@@ -50,6 +115,7 @@ impl<K: Data, V: Data> WindowedBy<K, V> for TimeWindows {
         TimeWindowedKStream {
             grouped,
             windows: TimeKind::Fixed(self),
+            emit: EmitStrategy::default(),
         }
     }
 }
@@ -60,6 +126,7 @@ impl<K: Data, V: Data> WindowedBy<K, V> for SlidingWindows {
         TimeWindowedKStream {
             grouped,
             windows: TimeKind::Sliding(self),
+            emit: EmitStrategy::default(),
         }
     }
 }
@@ -70,6 +137,7 @@ impl<K: Data, V: Data> WindowedBy<K, V> for SessionWindows {
         SessionWindowedKStream {
             grouped,
             windows: self,
+            emit: EmitStrategy::default(),
         }
     }
 }
@@ -145,9 +213,17 @@ impl TimeKind {
 pub struct TimeWindowedKStream<K, V> {
     grouped: KGroupedStream<K, V>,
     windows: TimeKind,
+    emit: EmitStrategy,
 }
 
 impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
+    /// When the aggregations of this stream emit: every update (the default) or only final
+    /// results when each window closes. See [`EmitStrategy`].
+    pub fn emit_strategy(mut self, strategy: EmitStrategy) -> Self {
+        self.emit = strategy;
+        self
+    }
+
     /// Counts records per key and window.
     pub fn count(&self, materialized: Materialized<K, i64>) -> KTable<Windowed<K>, i64> {
         let mut m = materialized;
@@ -207,6 +283,7 @@ impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
         let (store_name, node_name) = names(&self.grouped.stream, &m, prefix);
         let input = self.grouped.aggregation_input(&store_name);
         let windows = self.windows;
+        let emit_final = self.emit.is_on_window_close();
         let Some((ks, vs)) = resolve_serdes(&input, &m, &store_name) else {
             return invalid_table(&input);
         };
@@ -240,7 +317,8 @@ impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
         } else {
             builder.with_logging_disabled()
         };
-        let builder = if m.caching {
+        // Final results come straight from the store: no record cache (as in Kafka).
+        let builder = if m.caching && !emit_final {
             builder.with_caching_enabled()
         } else {
             builder
@@ -255,6 +333,8 @@ impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
                 key_serde: key_serde.clone(),
                 store: None,
                 observed: i64::MIN,
+                emit_final,
+                last_emit_close: i64::MIN,
             }
         });
         let out_keys: Arc<dyn Serde<Windowed<K>>> =
@@ -267,12 +347,20 @@ impl<K: Data, V: Data> TimeWindowedKStream<K, V> {
 pub struct SessionWindowedKStream<K, V> {
     grouped: KGroupedStream<K, V>,
     windows: SessionWindows,
+    emit: EmitStrategy,
 }
 
 /// Merges a session's aggregate into the running one (`None`: nothing merged yet).
 type MergeFn<K, VA> = Arc<dyn Fn(&K, Option<VA>, VA) -> VA + Send + Sync>;
 
 impl<K: Data, V: Data> SessionWindowedKStream<K, V> {
+    /// When the aggregations of this stream emit: every update (the default) or only final
+    /// results when each session closes (stream time past its end plus gap plus grace). See
+    /// [`EmitStrategy`].
+    pub fn emit_strategy(mut self, strategy: EmitStrategy) -> Self {
+        self.emit = strategy;
+        self
+    }
     /// Counts records per key and session.
     pub fn count(&self, materialized: Materialized<K, i64>) -> KTable<Windowed<K>, i64> {
         let mut m = materialized;
@@ -343,6 +431,7 @@ impl<K: Data, V: Data> SessionWindowedKStream<K, V> {
         let (store_name, node_name) = names(&self.grouped.stream, &m, prefix);
         let input = self.grouped.aggregation_input(&store_name);
         let windows = self.windows;
+        let emit_final = self.emit.is_on_window_close();
         let Some((ks, vs)) = resolve_serdes(&input, &m, &store_name) else {
             return invalid_table(&input);
         };
@@ -371,7 +460,8 @@ impl<K: Data, V: Data> SessionWindowedKStream<K, V> {
         } else {
             builder.with_logging_disabled()
         };
-        let builder = if m.caching {
+        // Final results come straight from the store: no record cache (as in Kafka).
+        let builder = if m.caching && !emit_final {
             builder.with_caching_enabled()
         } else {
             builder
@@ -387,6 +477,8 @@ impl<K: Data, V: Data> SessionWindowedKStream<K, V> {
                 key_serde: key_serde.clone(),
                 store: None,
                 observed: i64::MIN,
+                emit_final,
+                last_emit_close: i64::MIN,
             }
         });
         let out_keys: Arc<dyn Serde<Windowed<K>>> =
@@ -519,11 +611,18 @@ struct WindowAggregate<K, V, VA> {
     key_serde: Arc<dyn Serde<K>>,
     store: Option<WindowStore<K, VA>>,
     observed: i64,
+    /// [`EmitStrategy::on_window_close`]: updates are only stored; closed windows are emitted
+    /// from the store.
+    emit_final: bool,
+    /// The window close time (stream time minus grace) of the last final-results emission
+    /// (`i64::MIN`: none yet; Kafka's `lastEmitWindowCloseTime`).
+    last_emit_close: i64,
 }
 
 impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
     /// Writes one window's new aggregate and, without caching, forwards it with `old`, the
-    /// aggregate it replaces (already read by the caller: no second store read).
+    /// aggregate it replaces (already read by the caller: no second store read). With
+    /// `emit_final` the aggregate is only stored.
     #[allow(clippy::too_many_arguments)]
     fn update(
         store: &WindowStore<K, VA>,
@@ -533,8 +632,12 @@ impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
         new: VA,
         old: Option<VA>,
         timestamp: i64,
+        emit_final: bool,
     ) -> Result<()> {
         let key = Windowed::new(r.key.clone(), window);
+        if emit_final {
+            return store.kv().put_with_timestamp(&key, new, timestamp);
+        }
         let row = Record {
             key,
             value: (),
@@ -586,6 +689,7 @@ impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
                 new,
                 forwarded_old,
                 r.timestamp.max(old_ts),
+                self.emit_final,
             )?;
         }
         Ok(())
@@ -656,7 +760,16 @@ impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
                         old.clone()
                     };
                     let new = (self.agg)(&r.key, r.value.clone(), old);
-                    Self::update(store, ctx, &r, w, new, forwarded_old, ts.max(old_ts))?;
+                    Self::update(
+                        store,
+                        ctx,
+                        &r,
+                        w,
+                        new,
+                        forwarded_old,
+                        ts.max(old_ts),
+                        self.emit_final,
+                    )?;
                 }
                 SlidingStep::Create { window, seed } => {
                     if windows.is_window_closed(&window, self.observed) {
@@ -670,15 +783,85 @@ impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
                     };
                     let new = (self.agg)(&r.key, r.value.clone(), base);
                     // The plan creates windows that do not exist: nothing is replaced.
-                    Self::update(store, ctx, &r, window, new, None, ts)?;
+                    Self::update(store, ctx, &r, window, new, None, ts, self.emit_final)?;
                 }
                 SlidingStep::CopyToRight { window, from } => {
                     if let Some((v, t)) = snapshot.get(&from.start) {
-                        Self::update(store, ctx, &r, window, v.clone(), None, *t)?;
+                        Self::update(store, ctx, &r, window, v.clone(), None, *t, self.emit_final)?;
                     }
                 }
             }
         }
+        Ok(())
+    }
+}
+
+impl<K: Data, V: Data, VA: Data> WindowAggregate<K, V, VA> {
+    /// [`EmitStrategy::on_window_close`]: emits the windows that closed since the last
+    /// emission, from the store, by start then key (Kafka's
+    /// `AbstractKStreamTimeWindowAggregateProcessor.maybeForwardFinalResult`). Time windows
+    /// `[start, end)` are closed once `end <= stream time - grace`, sliding windows
+    /// `[start, end]` once `end < stream time - grace`.
+    fn emit_final(
+        &mut self,
+        headers: &Headers,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<()> {
+        let close = self.observed.saturating_sub(self.windows.grace_ms());
+        let last = self.last_emit_close;
+        if last != i64::MIN && last >= close {
+            return Ok(());
+        }
+        let (lower, upper) = match self.windows {
+            TimeKind::Fixed(w) => {
+                let size = w.size_ms();
+                let upper = close.saturating_sub(size);
+                let lower = if last == i64::MIN {
+                    0
+                } else {
+                    last.saturating_sub(size).max(0).saturating_add(1)
+                };
+                if upper >= 0 && last != i64::MIN {
+                    // No window starts in [lower, upper]: nothing new closed (the last
+                    // emission time stays, as in Kafka).
+                    let advance = w.advance_ms();
+                    let first_start = lower.saturating_add(advance - 1) / advance * advance;
+                    if first_start > upper {
+                        return Ok(());
+                    }
+                }
+                (lower, upper)
+            }
+            TimeKind::Sliding(w) => {
+                let diff = w.time_difference_ms();
+                let upper = close.saturating_sub(diff).saturating_sub(1);
+                let lower = if last == i64::MIN {
+                    0
+                } else {
+                    last.saturating_sub(diff).max(0)
+                };
+                (lower, upper)
+            }
+        };
+        if upper < 0 {
+            return Ok(());
+        }
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| not_initialized(&self.store_name))?;
+        for (key, value, timestamp) in store.fetch_all_in(lower, upper)? {
+            ctx.forward(Record {
+                key,
+                value: Change {
+                    new: Some(value),
+                    old: None,
+                },
+                timestamp,
+                headers: headers.clone(),
+            })?;
+        }
+        self.last_emit_close = close;
         Ok(())
     }
 }
@@ -697,9 +880,13 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, Windowed<K>, Change<VA>>
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<()> {
         self.observed = self.observed.max(r.timestamp);
+        let headers = self.emit_final.then(|| r.headers.clone());
         match self.windows {
             TimeKind::Fixed(w) => self.process_fixed(w, r, ctx)?,
             TimeKind::Sliding(w) => self.process_sliding(w, r, ctx)?,
+        }
+        if let Some(headers) = headers {
+            self.emit_final(&headers, ctx)?;
         }
         if let Some(store) = &self.store {
             if store.kv().over_budget() {
@@ -718,6 +905,23 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, Windowed<K>, Change<VA>>
     }
 }
 
+/// Emits a session store's cached changes. Like Kafka's session cache flush listener, every
+/// change is stamped with its session's end (a removed session's tombstone included, whatever
+/// record removed it), and a removal of a session that was never emitted is not forwarded.
+fn emit_cached_sessions<K: Data, VA: Data>(
+    store: &SessionStore<K, VA>,
+    ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+) -> Result<()> {
+    for (key, new, old, _) in store.kv().take_emits() {
+        if new.is_none() && old.is_none() {
+            continue;
+        }
+        let end = key.window.end;
+        ctx.forward(Record::new(key, Change { new, old }, end))?;
+    }
+    Ok(())
+}
+
 /// Session window aggregation.
 struct SessionAggregate<K, V, VA> {
     store_name: String,
@@ -727,17 +931,58 @@ struct SessionAggregate<K, V, VA> {
     key_serde: Arc<dyn Serde<K>>,
     store: Option<SessionStore<K, VA>>,
     observed: i64,
+    /// [`EmitStrategy::on_window_close`]: sessions are only stored; closed ones are emitted
+    /// from the store.
+    emit_final: bool,
+    /// The session close time (stream time minus gap and grace) of the last final-results
+    /// emission (`i64::MIN`: none yet).
+    last_emit_close: i64,
 }
 
-impl<K: Data, V: Data, VA: Data> Processor<K, V, Windowed<K>, Change<VA>>
-    for SessionAggregate<K, V, VA>
-{
-    fn init(&mut self, ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>) -> Result<()> {
-        self.store = Some(ctx.get_state_store::<SessionStore<K, VA>>(&self.store_name)?);
+impl<K: Data, V: Data, VA: Data> SessionAggregate<K, V, VA> {
+    /// [`EmitStrategy::on_window_close`]: emits the sessions that closed since the last
+    /// emission (end `< stream time - gap - grace`), by end, stamped with their end (Kafka's
+    /// `KStreamSessionWindowAggregate.maybeForwardFinalResult`).
+    fn emit_final(
+        &mut self,
+        headers: &Headers,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<()> {
+        let close = self
+            .observed
+            .saturating_sub(self.windows.grace_ms())
+            .saturating_sub(self.windows.inactivity_gap_ms());
+        let last = self.last_emit_close;
+        if last != i64::MIN && last >= close {
+            return Ok(());
+        }
+        let upper = close.saturating_sub(1);
+        let lower = last.max(0);
+        if upper < 0 || upper < lower {
+            return Ok(());
+        }
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| not_initialized(&self.store_name))?;
+        for (key, value) in store.sessions_ending_in(lower, upper)? {
+            let timestamp = key.window.end;
+            ctx.forward(Record {
+                key,
+                value: Change {
+                    new: Some(value),
+                    old: None,
+                },
+                timestamp,
+                headers: headers.clone(),
+            })?;
+        }
+        self.last_emit_close = close;
         Ok(())
     }
 
-    fn process(
+    /// Merges the record into its session and, emitting updates, forwards the changes.
+    fn aggregate_record(
         &mut self,
         r: Record<K, V>,
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
@@ -770,6 +1015,8 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, Windowed<K>, Change<VA>>
             return Ok(());
         }
         let caching = store.kv().caching();
+        // Updates go downstream now only without the cache and without emit-final.
+        let forward = !caching && !self.emit_final;
         let mut agg: Option<VA> = None;
         for absorbed in &plan.absorbed {
             let Some((_, value)) = found.iter().find(|(w, _)| w == absorbed) else {
@@ -779,7 +1026,7 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, Windowed<K>, Change<VA>>
             if plan.remove_absorbed {
                 let key = Windowed::new(r.key.clone(), *absorbed);
                 store.remove(&key)?;
-                if !caching {
+                if forward {
                     ctx.forward(Record {
                         key,
                         value: Change {
@@ -795,7 +1042,7 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, Windowed<K>, Change<VA>>
         let new = (self.agg)(&r.key, r.value, agg);
         let key = Windowed::new(r.key, plan.merged);
         store.put(&key, new.clone())?;
-        if !caching {
+        if forward {
             ctx.forward(Record {
                 key,
                 value: Change {
@@ -806,15 +1053,37 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, Windowed<K>, Change<VA>>
                 headers: r.headers,
             })?;
         } else if store.kv().over_budget() {
-            emit_cached(store.kv(), ctx)?;
+            emit_cached_sessions(store, ctx)?;
             store.kv().evict_all()?;
+        }
+        Ok(())
+    }
+}
+
+impl<K: Data, V: Data, VA: Data> Processor<K, V, Windowed<K>, Change<VA>>
+    for SessionAggregate<K, V, VA>
+{
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>) -> Result<()> {
+        self.store = Some(ctx.get_state_store::<SessionStore<K, VA>>(&self.store_name)?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        r: Record<K, V>,
+        ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
+    ) -> Result<()> {
+        let headers = self.emit_final.then(|| r.headers.clone());
+        self.aggregate_record(r, ctx)?;
+        if let Some(headers) = headers {
+            self.emit_final(&headers, ctx)?;
         }
         Ok(())
     }
 
     fn flush(&mut self, ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>) -> Result<()> {
         match &self.store {
-            Some(s) => emit_cached(s.kv(), ctx),
+            Some(s) => emit_cached_sessions(s, ctx),
             None => Ok(()),
         }
     }
@@ -837,6 +1106,9 @@ pub(super) fn time_window_aggregate<K: Data, V: Data, VA: Data>(
         key_serde,
         store: None,
         observed: i64::MIN,
+        // Kafka's cogroup always emits every window update.
+        emit_final: false,
+        last_emit_close: i64::MIN,
     }
 }
 
@@ -854,6 +1126,9 @@ pub(super) fn sliding_window_aggregate<K: Data, V: Data, VA: Data>(
         key_serde,
         store: None,
         observed: i64::MIN,
+        // Kafka's cogroup always emits every window update.
+        emit_final: false,
+        last_emit_close: i64::MIN,
     }
 }
 
@@ -874,5 +1149,8 @@ pub(super) fn session_window_aggregate<K: Data, V: Data, VA: Data>(
         key_serde,
         store: None,
         observed: i64::MIN,
+        // Kafka's cogroup always emits every window update.
+        emit_final: false,
+        last_emit_close: i64::MIN,
     }
 }

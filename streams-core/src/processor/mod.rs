@@ -278,6 +278,7 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         store
             .as_any()
             .downcast_ref::<S>()
+            .or_else(|| store.key_value_view()?.downcast_ref::<S>())
             .cloned()
             .ok_or_else(|| StreamsError::StoreAccess {
                 node: node.to_string(),

@@ -785,13 +785,25 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
         keep: &dyn Fn(&[u8]) -> bool,
         visit: &mut dyn FnMut(Row<'_, K, V>) -> Result<()>,
     ) -> Result<()> {
+        let from = inner.live_from().max(min_time);
+        Self::scan_rows_from(inner, lo, hi, from, keep, visit)
+    }
+
+    /// [`Self::scan_rows`] from exactly `from` (windowed stores), retention or not.
+    fn scan_rows_from(
+        inner: &KvInner<K, V>,
+        lo: Option<&[u8]>,
+        hi: Option<&[u8]>,
+        from: i64,
+        keep: &dyn Fn(&[u8]) -> bool,
+        visit: &mut dyn FnMut(Row<'_, K, V>) -> Result<()>,
+    ) -> Result<()> {
         if let (Some(l), Some(h)) = (lo, hi) {
             if l >= h {
                 return Ok(());
             }
         }
         let windowing = inner.expiry.as_ref().map(|x| x.windowing);
-        let from = inner.live_from().max(min_time);
         let wanted = |k: &[u8]| {
             keep(k)
                 && windowing
@@ -841,8 +853,20 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
         min_time: i64,
         keep: &dyn Fn(&[u8]) -> bool,
     ) -> Result<Vec<(K, V, i64)>> {
+        let from = inner.live_from().max(min_time);
+        Self::collect_rows(inner, lo, hi, from, keep)
+    }
+
+    /// [`Self::scan_rows_from`] as `(key, value, timestamp)` rows.
+    fn collect_rows(
+        inner: &KvInner<K, V>,
+        lo: Option<&[u8]>,
+        hi: Option<&[u8]>,
+        from: i64,
+        keep: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<(K, V, i64)>> {
         let mut out = Vec::new();
-        Self::scan_rows(inner, lo, hi, min_time, keep, &mut |row| {
+        Self::scan_rows_from(inner, lo, hi, from, keep, &mut |row| {
             out.push(match row {
                 Row::Cached(e) => match &e.value {
                     Some(v) => (e.key.clone(), v.clone(), e.timestamp),
@@ -921,6 +945,27 @@ impl<K: Clone + 'static, V: Clone + 'static> KeyValueStore<K, V> {
         let hi = (!hi.is_empty()).then_some(hi.as_slice());
         Self::scan_where(&inner, Some(prefix), hi, i64::MIN, &|k: &[u8]| {
             k.starts_with(prefix)
+        })
+    }
+
+    /// Windowed stores: every entry whose key time (window start, session end) is in
+    /// `[time_from, time_to]`, in key order, with its timestamp, including entries past the
+    /// retention that the next flush has not yet removed (emit-final aggregations emit windows
+    /// as they close, which can be the moment they leave the retention); keys outside the range
+    /// are not deserialized. Empty for a store that is not windowed.
+    pub(crate) fn all_with_time_in(
+        &self,
+        time_from: i64,
+        time_to: i64,
+    ) -> Result<Vec<(K, V, i64)>> {
+        let inner = self.inner.borrow();
+        let Some(windowing) = inner.expiry.as_ref().map(|x| x.windowing) else {
+            return Ok(Vec::new());
+        };
+        Self::collect_rows(&inner, None, None, time_from, &|k: &[u8]| {
+            windowing
+                .time_of(k)
+                .is_some_and(|t| t >= time_from && t <= time_to)
         })
     }
 

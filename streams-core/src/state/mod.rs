@@ -44,6 +44,13 @@ pub trait StateStore: 'static {
     fn close(&self) -> Result<()>;
     /// For typed lookup by [`crate::ProcessorContext::get_state_store`].
     fn as_any(&self) -> &dyn Any;
+    /// The key-value store a window or session store keeps its rows in (keyed by
+    /// [`crate::Windowed`] keys), so that a windowed table's store can be read like any table's
+    /// (table-table joins look rows up through it). `None` for other stores.
+    #[doc(hidden)]
+    fn key_value_view(&self) -> Option<&dyn Any> {
+        None
+    }
     /// Applies changelog records read back from the store's changelog topic (restoration).
     /// Stores without a changelog ignore this.
     #[doc(hidden)]

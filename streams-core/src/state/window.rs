@@ -142,6 +142,20 @@ impl<K: Clone + 'static, V: Clone + 'static> WindowStore<K, V> {
             .collect())
     }
 
+    /// Every live window of every key starting in `[time_from, time_to]`, by start then key
+    /// bytes (Kafka's `fetchAll(timeFrom, timeTo)`): `(windowed key, value, timestamp)`.
+    pub(crate) fn fetch_all_in(
+        &self,
+        time_from: i64,
+        time_to: i64,
+    ) -> Result<Vec<(Windowed<K>, V, i64)>> {
+        let mut rows = self.kv.all_with_time_in(time_from, time_to)?;
+        // The scan is in key byte order (key, then start): a stable sort by start keeps the
+        // key order within each start.
+        rows.sort_by_key(|(k, _, _)| k.window.start);
+        Ok(rows)
+    }
+
     fn kv_name(&self) -> String {
         StateStore::name(&self.kv).to_string()
     }
@@ -166,6 +180,9 @@ impl<K: Clone + 'static, V: Clone + 'static> StateStore for WindowStore<K, V> {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+    fn key_value_view(&self) -> Option<&dyn Any> {
+        Some(&self.kv)
     }
     fn restore(&self, records: &[ChangelogRecord<'_>]) -> Result<()> {
         self.kv.restore(records)
@@ -326,6 +343,19 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionStore<K, V> {
         self.kv.delete(session).map(|_| ())
     }
 
+    /// Every live session of every key ending in `[earliest_end, latest_end]`, by end then
+    /// key bytes then start (Kafka's `findSessions(earliestSessionEndTime,
+    /// latestSessionEndTime)`).
+    pub(crate) fn sessions_ending_in(
+        &self,
+        earliest_end: i64,
+        latest_end: i64,
+    ) -> Result<Vec<(Windowed<K>, V)>> {
+        let mut rows = self.kv.all_with_time_in(earliest_end, latest_end)?;
+        rows.sort_by_key(|(k, _, _)| k.window.end);
+        Ok(rows.into_iter().map(|(k, v, _)| (k, v)).collect())
+    }
+
     /// Every live session of every key.
     pub fn all(&self) -> Result<Vec<(Windowed<K>, V)>> {
         Ok(self
@@ -356,6 +386,9 @@ impl<K: Clone + 'static, V: Clone + 'static> StateStore for SessionStore<K, V> {
     }
     fn as_any(&self) -> &dyn Any {
         self
+    }
+    fn key_value_view(&self) -> Option<&dyn Any> {
+        Some(&self.kv)
     }
     fn restore(&self, records: &[ChangelogRecord<'_>]) -> Result<()> {
         self.kv.restore(records)
