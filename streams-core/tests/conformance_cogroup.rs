@@ -1278,9 +1278,6 @@ fn session_window_aggregate2_test() {
 
 // SessionWindowedCogroupedKStreamImplTest.sessionWindowAggregateTest2StreamsTest
 #[test]
-#[ignore = "differs from Kafka (for now): with the record cache on, a merged-away session's \
-            tombstone carries the merging record's timestamp, not the session end; the session \
-            tombstone timestamp fix in kstream/windowed.rs (another part of issue 13) covers it"]
 fn session_window_aggregate_test2_streams_test() {
     let driver = session_driver(day_grace(), true);
     for (k, v, ts) in [
@@ -1317,9 +1314,6 @@ fn session_window_aggregate_test2_streams_test() {
 
 // SessionWindowedCogroupedKStreamImplTest.sessionWindowMixAggregatorsTest
 #[test]
-#[ignore = "differs from Kafka (for now): with the record cache on, a merged-away session's \
-            tombstone carries the merging record's timestamp, not the session end; the session \
-            tombstone timestamp fix in kstream/windowed.rs (another part of issue 13) covers it"]
 fn session_window_mix_aggregators_test() {
     let driver = session_driver(day_grace(), true);
     pipe(&driver, TOPIC, "k1", "A", 0);
@@ -1351,9 +1345,6 @@ fn session_window_mix_aggregators_test() {
 
 // SessionWindowedCogroupedKStreamImplTest.sessionWindowMixAggregatorsManyWindowsTest
 #[test]
-#[ignore = "differs from Kafka (for now): with the record cache on, a merged-away session's \
-            tombstone carries the merging record's timestamp, not the session end; the session \
-            tombstone timestamp fix in kstream/windowed.rs (another part of issue 13) covers it"]
 fn session_window_mix_aggregators_many_windows_test() {
     let driver = session_driver(day_grace(), true);
     pipe(&driver, TOPIC, "k1", "A", 0);
