@@ -113,7 +113,7 @@ fn rides_joined_with_zones_on_a_foreign_key_on_the_embedded_cluster() {
     let internal = |t: &str| format!("{APP}-KTABLE-FK-JOIN-SUBSCRIPTION-{t}-topic");
     for (topic, partitions) in [
         (internal("REGISTRATION-0000000004"), 2),
-        (internal("RESPONSE-0000000005"), 3),
+        (internal("RESPONSE-0000000012"), 3),
     ] {
         let (_, n) = consumer_from_beginning(&b, &topic).unwrap();
         assert_eq!(n, partitions, "{topic}");
