@@ -579,7 +579,9 @@ impl KafkaStreams {
         // Pattern sources read the topics that match now (Kafka Streams re-matches at every
         // rebalance; here a topic created later is read from the next start on).
         if self.plan.has_patterns() {
-            let names = topics.topic_names()?;
+            let mut names = topics.topic_names()?;
+            // The control topic is this application's own; the plan knows its other ones.
+            names.retain(|t| *t != control::topic(&app));
             Arc::make_mut(&mut self.plan).expand_patterns(&app, &names)?;
             tracing::info!(
                 sources = ?self.plan.subtopologies.iter().flat_map(|s| &s.sources).map(|s| s.topic.display()).collect::<Vec<_>>(),

@@ -162,31 +162,41 @@ impl TopologyPlan {
 
     /// Replaces every pattern source by the topics of `topics` it matches (sorted by name,
     /// one queue each), as Kafka Streams' pattern subscription does: the topic of another
-    /// source, of a global store or an internal topic of this application is never matched, a
-    /// topic matched by two patterns is an error, and so is a pattern matching no topic (the
-    /// sub-topology would have no task; create the topics first).
+    /// source or of a global store, and this application's own repartition and changelog
+    /// topics, are never matched; a topic matched by two patterns is an error, and so is a
+    /// pattern matching no topic (the sub-topology would have no task; create the topics
+    /// first). The runtime leaves its other own topics (the control topic) out of `topics`.
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn expand_patterns(
         &mut self,
         application_id: &str,
         topics: &[String],
     ) -> Result<()> {
-        let mut taken: HashMap<String, String> = HashMap::new();
+        // Who reads a topic already: `None` for a named source, a global store or an internal
+        // topic of this application (skipped), `Some(pattern)` for a pattern (a clash).
+        let mut taken: HashMap<String, Option<String>> = HashMap::new();
         for sub in &self.subtopologies {
             for s in &sub.sources {
                 if !matches!(s.topic, TopicName::Pattern(_)) {
-                    taken.insert(s.topic.resolve(application_id), "a named source".into());
+                    taken.insert(s.topic.resolve(application_id), None);
                 }
             }
+            for b in sub.stores.iter().filter(|b| b.logged()) {
+                taken.insert(
+                    crate::state::changelog_topic(application_id, b.name()),
+                    None,
+                );
+            }
+        }
+        for t in &self.internal_topics {
+            taken.insert(
+                TopicName::Internal(t.name.clone()).resolve(application_id),
+                None,
+            );
         }
         for g in &self.global_stores {
-            taken.insert(g.topic.clone(), format!("global store `{}`", g.name));
+            taken.insert(g.topic.clone(), None);
         }
-        let internal = |t: &str| {
-            t.strip_prefix(application_id)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .is_some_and(|rest| rest.ends_with("-repartition") || rest.ends_with("-changelog"))
-        };
         let mut sorted: Vec<&String> = topics.iter().collect();
         sorted.sort();
         for sub in &mut self.subtopologies {
@@ -198,18 +208,19 @@ impl TopologyPlan {
                 };
                 let regex = topic_regex(pattern)?;
                 let mut slot = 0;
-                for topic in sorted.iter().filter(|t| regex.is_match(t) && !internal(t)) {
-                    if let Some(owner) = taken.get(*topic) {
-                        if owner.starts_with("pattern") {
+                for topic in sorted.iter().filter(|t| regex.is_match(t)) {
+                    match taken.get(*topic) {
+                        Some(Some(other)) => {
                             return Err(StreamsError::InvalidTopology(format!(
-                                "topic `{topic}` matches both {owner} and pattern `{pattern}` \
-                                 of source `{}`; make the patterns disjoint",
+                                "topic `{topic}` matches both pattern `{other}` and pattern \
+                                 `{pattern}` of source `{}`; make the patterns disjoint",
                                 sub.names[source.node]
-                            )));
+                            )))
                         }
-                        continue;
+                        Some(None) => continue,
+                        None => {}
                     }
-                    taken.insert((*topic).clone(), format!("pattern `{pattern}`"));
+                    taken.insert((*topic).clone(), Some(pattern.clone()));
                     expanded.push(SourceTopic {
                         topic: TopicName::User((*topic).clone()),
                         node: source.node,
@@ -431,20 +442,47 @@ mod tests {
 
     #[test]
     fn internal_topics_of_the_application_are_never_matched() {
-        let mut plan = topology(|t| {
-            t.add_source_pattern("all", strings(), ".*")?;
-            t.add_sink(
-                "out",
-                "out",
-                Produced::with(StringSerde, StringSerde),
-                &["all"],
-            )?;
-            Ok(())
-        })
-        .unwrap();
-        let cluster = names(&["app-x-repartition", "app-s-changelog", "other-x-changelog"]);
+        // A re-keyed count: one repartition topic and one changelog of this application.
+        let builder = crate::StreamsBuilder::new();
+        builder
+            .stream_pattern::<String, String>(".*", strings())
+            .select_key(|_, v| v.clone())
+            .group_by_key()
+            .count(crate::Materialized::named("counts"))
+            .to_stream()
+            .to("out", Produced::new());
+        let mut plan = builder.build().unwrap().plan().unwrap();
+        let repartition = TopicName::Internal(plan.internal_topics[0].name.clone()).resolve("app");
+        let cluster = names(&[
+            &repartition,
+            "app-counts-changelog",
+            "other-app-KSTREAM-REPARTITION-0000000001-repartition",
+            // Named like one of this application's topics, but none of them: a user topic.
+            "app-lookalike-changelog",
+            "out",
+        ]);
         plan.expand_patterns("app", &cluster).unwrap();
-        assert_eq!(source_topics(&plan), [("other-x-changelog".into(), 0)]);
+        let topics: Vec<String> = source_topics(&plan).into_iter().map(|(t, _)| t).collect();
+        assert!(
+            topics.contains(&repartition),
+            "read back by the aggregation: {topics:?}"
+        );
+        let pattern_topics: Vec<(String, usize)> = plan.subtopologies[0]
+            .sources
+            .iter()
+            .map(|s| (s.topic.resolve("app"), s.slot))
+            .collect();
+        assert_eq!(
+            pattern_topics,
+            [
+                ("app-lookalike-changelog".into(), 0),
+                (
+                    "other-app-KSTREAM-REPARTITION-0000000001-repartition".into(),
+                    1
+                ),
+                ("out".into(), 2)
+            ]
+        );
     }
 
     #[test]
