@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub(crate) mod collector;
 pub mod config;
 pub mod error;
 #[cfg(feature = "kafka")]
@@ -30,10 +31,14 @@ pub mod processor;
 pub mod record;
 pub mod serdes;
 pub mod state;
+pub(crate) mod task_id;
 pub mod test_driver;
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod tests;
 pub mod timestamp;
+pub(crate) mod window;
 
 pub use config::{DeserializationHandler, ExceptionHandler, ProcessingGuarantee, StreamsConfig};
 pub use error::{RecordLocation, RecordPart, Result, SerdeError, StreamsError};

@@ -32,8 +32,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::collector::{OutRecord, RecordCollector};
+use crate::config::StreamsConfig;
 use crate::error::{RecordLocation, RecordPart, Result, StreamsError};
-use crate::processor::internals::collector::{OutRecord, RecordCollector};
 use crate::processor::internals::node::TaskMetrics;
 use crate::processor::internals::partitioner::murmur2_partition;
 use crate::processor::internals::plan::{TopicName, TopologyPlan};
@@ -42,12 +43,13 @@ use crate::processor::internals::task_manager::{
     ChangelogEntry, ChangelogEvent, ChangelogReader, InputOffset, InputPartitions, ManagerConfig,
     OutputSink, RestoreListenerSlot, StartPosition, TaskManager,
 };
-use crate::processor::{TaskId, Topology};
+use crate::processor::topology::Topology;
 use crate::record::{Headers, RawRecord, Record};
 use crate::serdes::{deserialize_opt, serialize_into, Serde};
-use crate::state::internals::Backends;
-use crate::state::{CacheBudget, SharedCollector, StateStore};
-use crate::StreamsConfig;
+use crate::state::cache::CacheBudget;
+use crate::state::internals::backends::Backends;
+use crate::state::store::{SharedCollector, StateStore};
+use crate::task_id::TaskId;
 
 /// A record captured from a sink.
 #[derive(Debug, Clone)]
@@ -536,7 +538,7 @@ impl TopologyTestDriverBuilder {
                 .iter()
                 .flat_map(|sub| sub.stores.iter())
                 .filter(|b| b.logged())
-                .map(|b| crate::state::changelog_topic(&app, b.name()))
+                .map(|b| crate::state::store::changelog_topic(&app, b.name()))
                 .collect(),
         );
         let changelogs = ChangelogLogs::default();

@@ -15,8 +15,8 @@ use rdkafka::message::{Header, Headers as _, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::Shared;
 use crate::error::{Result, StreamsError};
+use crate::kafka::shared::Shared;
 
 /// The value of a shutdown request; the key names the requester, header `reason` the error.
 const SHUTDOWN: &[u8] = b"shutdown-application";

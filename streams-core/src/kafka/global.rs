@@ -26,12 +26,12 @@ use rdkafka::config::ClientConfig;
 use crate::config::DeserializationHandler;
 use crate::error::{Result, StreamsError};
 use crate::kafka::restore::KafkaChangelogReader;
-use crate::kafka::Shared;
+use crate::kafka::shared::Shared;
 use crate::processor::internals::plan::TopologyPlan;
 use crate::processor::internals::task_manager::{ChangelogEvent, ChangelogReader, StartPosition};
 use crate::state::global::{open_backend, GlobalRecord};
+use crate::state::internals::bytes_store::StoreType;
 use crate::state::internals::checkpoint::Checkpoint;
-use crate::state::StoreType;
 
 /// Records read per topic per poll round.
 const BATCH: usize = 10_000;

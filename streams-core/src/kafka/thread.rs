@@ -21,12 +21,12 @@ use rdkafka::message::{BorrowedMessage, Headers as _, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+use crate::collector::{OutRecord, RecordCollector};
 use crate::config::ExceptionHandler;
 use crate::error::{Result, StreamsError};
 use crate::kafka::purge::Purger;
 use crate::kafka::restore::KafkaChangelogReader;
-use crate::kafka::{Shared, StreamThreadExceptionResponse, ThreadPhase};
-use crate::processor::internals::collector::{OutRecord, RecordCollector};
+use crate::kafka::shared::{Shared, StreamThreadExceptionResponse, ThreadPhase};
 use crate::processor::internals::plan::TopologyPlan;
 use crate::processor::internals::task::TaskConfig;
 use crate::processor::internals::task_dirs::remove_obsolete;
@@ -34,8 +34,9 @@ use crate::processor::internals::task_manager::{
     InputOffset, InputPartitions, ManagerConfig, OutputSink, TaskManager,
 };
 use crate::record::{Headers, RawRecord};
-use crate::state::internals::Backends;
-use crate::state::{CacheBudget, SharedCollector};
+use crate::state::cache::CacheBudget;
+use crate::state::internals::backends::Backends;
+use crate::state::store::SharedCollector;
 
 /// Records taken from the consumer per loop iteration at most.
 const MAX_POLL_RECORDS: usize = 2_000;
@@ -573,7 +574,7 @@ pub(crate) fn run(setup: ThreadSetup) {
                 let reason = e.to_string();
                 // This client's own error first: its control watcher will see the request too.
                 shared.fail(index, e);
-                if let Err(send) = super::control::request_shutdown(
+                if let Err(send) = crate::kafka::control::request_shutdown(
                     &setup.application_id,
                     &setup.control,
                     &requester,
@@ -710,7 +711,7 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
             st.output.producer.poll(Duration::ZERO);
             let skipped = take_skipped(&st.output.producer);
             if skipped > 0 {
-                shared.add_metrics(&crate::TaskMetrics {
+                shared.add_metrics(&crate::processor::internals::node::TaskMetrics {
                     dropped_records: skipped,
                     ..Default::default()
                 });

@@ -13,20 +13,25 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::error::StreamsError;
+use crate::kstream::builder_inner::BuilderInner;
+use crate::kstream::builder_inner::INVALID;
+use crate::kstream::data::Data;
 use crate::kstream::internals::PassThrough;
 use crate::kstream::ktable::{
     AggFn, Change, KGroupedStream, KTable, Materialized, StreamAggregate,
 };
+use crate::kstream::stream::KStream;
 use crate::kstream::windowed::{
     session_window_aggregate, sliding_window_aggregate, time_window_aggregate,
 };
 use crate::kstream::windows::{
     SessionWindowedSerde, SessionWindows, SlidingWindows, TimeWindowedSerde, TimeWindows, Windowed,
 };
-use crate::kstream::{BuilderInner, Data, KStream, INVALID};
 use crate::serdes::{DynSerde, Serde};
-use crate::state::internals::StoreType;
-use crate::state::{KeyValueStoreBuilder, SessionStoreBuilder, StoreBuilder, WindowStoreBuilder};
+use crate::state::internals::bytes_store::StoreType;
+use crate::state::key_value::KeyValueStoreBuilder;
+use crate::state::store::StoreBuilder;
+use crate::state::window::{SessionStoreBuilder, WindowStoreBuilder};
 
 const AGGREGATE_NAME: &str = "COGROUPKSTREAM-AGGREGATE-";
 const MERGE_NAME: &str = "COGROUPKSTREAM-MERGE-";

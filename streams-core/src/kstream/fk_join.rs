@@ -41,13 +41,17 @@
 use std::sync::Arc;
 
 use crate::error::{RecordPart, Result, SerdeError, StreamsError};
+use crate::kstream::builder_inner::InternalHop;
+use crate::kstream::builder_inner::INVALID;
+use crate::kstream::data::Data;
 use crate::kstream::ktable::{materialize, not_initialized};
+use crate::kstream::ktable::{Change, KTable, Materialized};
+use crate::kstream::stream::KStream;
 use crate::kstream::table_join::TableMaterialize;
-use crate::kstream::{Change, Data, InternalHop, KStream, KTable, Materialized, INVALID};
-use crate::processor::{Processor, ProcessorContext};
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::record::Record;
 use crate::serdes::{BytesSerde, Serde};
-use crate::state::{KeyValueStore, KeyValueStoreBuilder};
+use crate::state::key_value::{KeyValueStore, KeyValueStoreBuilder};
 
 /// Hash of a serialized left value (murmur3 x64 128).
 type ValueHash = [u64; 2];
@@ -712,7 +716,7 @@ impl<K: Data, V: Data> KTable<K, V> {
         let right = other.with_store();
         let builder = self.stream.builder.clone();
         let mut b = builder.borrow_mut();
-        let invalid = |b: &mut super::BuilderInner, why: Option<String>| {
+        let invalid = |b: &mut crate::kstream::builder_inner::BuilderInner, why: Option<String>| {
             if let Some(why) = why {
                 b.fail(StreamsError::InvalidTopology(why));
             }

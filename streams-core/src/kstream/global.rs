@@ -5,13 +5,18 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::error::{RecordPart, Result, StreamsError};
+use crate::kstream::builder::StreamsBuilder;
+use crate::kstream::data::Data;
 use crate::kstream::join::drop_record;
-use crate::kstream::{Consumed, Data, KStream, Materialized, StreamsBuilder};
-use crate::processor::{Processor, ProcessorContext};
+use crate::kstream::ktable::Materialized;
+use crate::kstream::stream::KStream;
+use crate::processor::api::{Processor, ProcessorContext};
+use crate::processor::endpoints::Consumed;
 use crate::record::Record;
 use crate::serdes::{deserialize_opt, Serde};
+use crate::state::global::GlobalKeyValueStore;
 use crate::state::global::{GlobalStoreCell, GlobalStoreDef, RecordCheck};
-use crate::state::{GlobalKeyValueStore, StateStore};
+use crate::state::store::StateStore;
 
 /// A table replicated in full to every application instance: its store is filled from all
 /// partitions of its topic (the topic is its changelog), restored completely before any task

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::processor::{Processor, ProcessorContext};
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::record::Record;
 
 pub(crate) type Predicate<K, V> = Arc<dyn Fn(&K, &V) -> bool + Send + Sync>;

@@ -25,17 +25,21 @@ use std::sync::{Arc, Mutex};
 
 use super::versioned::{grace_buffer_store, GraceBuffer, GraceState, TableLookup};
 use crate::error::{Result, StreamsError};
+use crate::kstream::builder_inner::INVALID;
+use crate::kstream::data::Data;
 use crate::kstream::internals::PassThrough;
 use crate::kstream::join_store::{
     JoinWindowStore, JoinWindowStoreBuilder, OuterKey, OuterKeySerde, OuterValues, OuterValuesSerde,
 };
 use crate::kstream::join_windows::{JoinWindows, Joined, StreamJoined};
 use crate::kstream::ktable::{not_initialized, Change, KTable};
-use crate::kstream::{Data, KStream, Repartitioned, INVALID};
-use crate::processor::{Processor, ProcessorContext, TaskId};
+use crate::kstream::options::Repartitioned;
+use crate::kstream::stream::KStream;
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::record::{Headers, Record};
 use crate::serdes::Serde;
-use crate::state::{KeyValueStore, KeyValueStoreBuilder};
+use crate::state::key_value::{KeyValueStore, KeyValueStoreBuilder};
+use crate::task_id::TaskId;
 
 // ---------------------------------------------------------------------------------------------
 // Joiners
@@ -1024,7 +1028,9 @@ impl<K: Data, V: Data> KStream<K, V> {
 
         // Names, allocated in Kafka's order.
         let mut b = self.builder.borrow_mut();
-        let named = |suffix: &str, b: &mut super::BuilderInner, prefix: &str| match &name {
+        let named = |suffix: &str,
+                     b: &mut crate::kstream::builder_inner::BuilderInner,
+                     prefix: &str| match &name {
             Some(n) => format!("{n}{suffix}"),
             None => b.new_name(prefix),
         };

@@ -17,8 +17,9 @@ use std::sync::Arc;
 
 use crate::error::{Result, SerdeError, StreamsError};
 use crate::serdes::Serde;
-use crate::state::{ChangelogRecord, StateStore, StoreBuilder, StoreContext, StoreType};
-use crate::state::{KeyValueStore, KeyValueStoreBuilder, Windowing};
+use crate::state::internals::bytes_store::StoreType;
+use crate::state::key_value::{KeyValueStore, KeyValueStoreBuilder, Windowing};
+use crate::state::store::{ChangelogRecord, StateStore, StoreBuilder, StoreContext};
 
 /// Bytes after the serialized key in a join window store key: timestamp and sequence number.
 const SUFFIX: usize = 12;

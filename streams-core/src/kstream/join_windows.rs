@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::error::{Result, StreamsError};
 use crate::serdes::Serde;
-use crate::state::StoreType;
+use crate::state::internals::bytes_store::StoreType;
 
 fn to_millis(d: Duration, what: &str) -> Result<i64> {
     i64::try_from(d.as_millis()).map_err(|_| {

@@ -4,13 +4,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Result, SerdeError, StreamsError};
-use crate::kstream::{Data, KStream, Repartitioned};
+use crate::kstream::builder_inner::INVALID;
+use crate::kstream::data::Data;
+use crate::kstream::options::Repartitioned;
+use crate::kstream::stream::KStream;
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::processor::internals::plan::NullValues;
-use crate::processor::{Processor, ProcessorContext};
 use crate::record::Record;
 use crate::serdes::{DynSerde, I64Serde, Serde};
-use crate::state::internals::StoreType;
-use crate::state::{KeyValueStore, KeyValueStoreBuilder};
+use crate::state::internals::bytes_store::StoreType;
+use crate::state::key_value::{KeyValueStore, KeyValueStoreBuilder};
 
 /// An update of a table row: the new value and the value it replaces (`None`: absent or
 /// deleted). Records of a [`KTable`] carry changes.
@@ -123,7 +126,7 @@ impl<K: 'static, V: 'static> Materialized<K, V> {
     /// );
     /// assert_eq!(prices.store_name(), Some("prices-store"));
     /// ```
-    pub fn versioned(supplier: crate::state::VersionedStoreSupplier) -> Self {
+    pub fn versioned(supplier: crate::state::versioned::VersionedStoreSupplier) -> Self {
         let mut m = Self::named(supplier.name);
         m.versioned_retention_ms = Some(supplier.history_retention_ms);
         m.caching = false;
@@ -195,10 +198,10 @@ impl<V: 'static> Serde<Change<V>> for ChangeSerde<V> {
     }
 }
 
-pub(super) type AggFn<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sync>;
+pub(crate) type AggFn<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sync>;
 
 /// Emits what a caching store holds back.
-pub(super) fn emit_cached<K: Data, V: Data>(
+pub(crate) fn emit_cached<K: Data, V: Data>(
     store: &KeyValueStore<K, V>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
 ) -> Result<()> {
@@ -212,7 +215,7 @@ pub(super) fn emit_cached<K: Data, V: Data>(
 /// Writes one table update into `store` and forwards it with the old value read first (none
 /// when the store caches: the cache emits at flush). With `skip_absent_delete`, a deletion of a
 /// key the store does not hold is dropped.
-pub(super) fn upsert_row<K: Data, V: Data>(
+pub(crate) fn upsert_row<K: Data, V: Data>(
     store: &KeyValueStore<K, V>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
     record: Record<K, ()>,
@@ -231,7 +234,7 @@ pub(super) fn upsert_row<K: Data, V: Data>(
     write_row(store, ctx, record, new, old, ts)
 }
 
-pub(super) fn write_row<K: Data, V: Data>(
+pub(crate) fn write_row<K: Data, V: Data>(
     store: &KeyValueStore<K, V>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
     record: Record<K, ()>,
@@ -277,7 +280,7 @@ fn store_of<K: Data, V: Data, KO, VO>(
 
 /// Counts a record an operation skips because of a null key or value and logs it at WARN with
 /// where it was read, as Kafka Streams does ("Skipping record due to null key ...").
-pub(super) fn skip_null<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, what: &str) {
+pub(crate) fn skip_null<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, what: &str) {
     ctx.record_dropped();
     match ctx.record_metadata() {
         Some(m) => tracing::warn!(
@@ -295,17 +298,17 @@ pub(super) fn skip_null<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, what: &s
 }
 
 /// True when `serde` (if known) writes `value` as a null payload: Kafka's `null`.
-pub(super) fn is_null<T: 'static>(serde: &Option<Arc<dyn Serde<T>>>, value: &T) -> bool {
+pub(crate) fn is_null<T: 'static>(serde: &Option<Arc<dyn Serde<T>>>, value: &T) -> bool {
     serde.as_ref().is_some_and(|s| s.is_null(value))
 }
 
-pub(super) fn not_initialized(name: &str) -> StreamsError {
+pub(crate) fn not_initialized(name: &str) -> StreamsError {
     StreamsError::Internal(format!("store `{name}` used before init"))
 }
 
 /// `aggregate`, `reduce` and `count` of a grouped stream; also one input of a cogroup (several
 /// instances, one per cogrouped stream, share the store).
-pub(super) struct StreamAggregate<K, V, VA> {
+pub(crate) struct StreamAggregate<K, V, VA> {
     store_name: String,
     agg: AggFn<K, V, VA>,
     store: Option<KeyValueStore<K, VA>>,
@@ -383,11 +386,11 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, K, Change<VA>> for StreamAggreg
 }
 
 /// Materializes a stream or a topic as a table (upserts; `None` values delete).
-struct TableSource<K, V> {
-    store_name: String,
-    store: Option<KeyValueStore<K, V>>,
+pub(crate) struct TableSource<K, V> {
+    pub(crate) store_name: String,
+    pub(crate) store: Option<KeyValueStore<K, V>>,
     /// What a null key is (Kafka's KTableSource skips it).
-    key_serde: Option<Arc<dyn Serde<K>>>,
+    pub(crate) key_serde: Option<Arc<dyn Serde<K>>>,
 }
 
 impl<K: Data, V: Data> Processor<K, Option<V>, K, Change<V>> for TableSource<K, V> {
@@ -907,8 +910,8 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
 }
 
 /// Records that the table of `stream` has no store of its own (see `BuilderInner`).
-pub(super) fn mark_unmaterialized<K, V>(stream: &KStream<K, V>, flags: Vec<Arc<AtomicBool>>) {
-    if stream.node != super::INVALID {
+pub(crate) fn mark_unmaterialized<K, V>(stream: &KStream<K, V>, flags: Vec<Arc<AtomicBool>>) {
+    if stream.node != crate::kstream::builder_inner::INVALID {
         stream
             .builder
             .borrow_mut()
@@ -919,8 +922,8 @@ pub(super) fn mark_unmaterialized<K, V>(stream: &KStream<K, V>, flags: Vec<Arc<A
 
 /// Declares that the node of `stream` drops records with a null value, so a source that feeds
 /// only such nodes may drop them itself (see `NullValues`).
-pub(super) fn drops_null_values<K, V>(stream: &KStream<K, V>) {
-    if stream.node != super::INVALID {
+pub(crate) fn drops_null_values<K, V>(stream: &KStream<K, V>) {
+    if stream.node != crate::kstream::builder_inner::INVALID {
         stream
             .builder
             .borrow_mut()
@@ -930,7 +933,7 @@ pub(super) fn drops_null_values<K, V>(stream: &KStream<K, V>) {
 }
 
 /// Store and node names of an aggregation, numbered as Kafka Streams numbers them.
-pub(super) fn names<K: Data, V: Data, VA: 'static>(
+pub(crate) fn names<K: Data, V: Data, VA: 'static>(
     stream: &KStream<K, V>,
     m: &Materialized<K, VA>,
     prefix: &str,
@@ -961,7 +964,7 @@ fn check_store_name(name: &str) -> Result<()> {
 }
 
 /// Adds the store of `m` and the aggregating processor over `input`; the result is the table.
-pub(super) fn materialize<K: Data, VI: Data, VA: Data, P>(
+pub(crate) fn materialize<K: Data, VI: Data, VA: Data, P>(
     input: &KStream<K, VI>,
     m: Materialized<K, VA>,
     store_name: String,
@@ -972,7 +975,7 @@ where
     P: Processor<K, VI, K, Change<VA>>,
 {
     if m.versioned_retention_ms.is_some() {
-        return super::versioned::not_versionable(input, &store_name);
+        return not_versionable(input, &store_name);
     }
     let builder = input.builder.clone();
     let mut b = builder.borrow_mut();
@@ -992,7 +995,7 @@ where
         )));
         drop(b);
         return KTable {
-            stream: input.derive(super::INVALID, None, None, false),
+            stream: input.derive(crate::kstream::builder_inner::INVALID, None, None, false),
             store_name: None,
             value_serde: None,
             key_serde: None,
@@ -1149,7 +1152,12 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
                 std::any::type_name::<V>()
             )));
             return KTable {
-                stream: self.stream.derive(super::INVALID, None, None, false),
+                stream: self.stream.derive(
+                    crate::kstream::builder_inner::INVALID,
+                    None,
+                    None,
+                    false,
+                ),
                 store_name: None,
                 value_serde: None,
                 key_serde: None,
@@ -1161,8 +1169,8 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
         let name = self.name.clone().unwrap_or_else(|| store_name.clone());
         let topic = format!("{name}-repartition");
         let change_serde: Arc<dyn Serde<Change<V>>> = Arc::new(ChangeSerde(vs));
-        let node = if self.stream.node == super::INVALID {
-            super::INVALID
+        let node = if self.stream.node == crate::kstream::builder_inner::INVALID {
+            crate::kstream::builder_inner::INVALID
         } else {
             let mut b = self.stream.builder.borrow_mut();
             match b.repartitions.get(&topic) {
@@ -1174,12 +1182,12 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
                         "repartition topic `{topic}` is used by two different tables: name \
                          their groupings differently"
                     )));
-                    super::INVALID
+                    crate::kstream::builder_inner::INVALID
                 }
                 None => {
                     let source = b.through_internal_topic(
                         vec![self.stream.node],
-                        super::InternalHop {
+                        crate::kstream::builder_inner::InternalHop {
                             topic: &topic,
                             partitions: None,
                             sink_name,
@@ -1189,7 +1197,7 @@ impl<K: Data, V: Data> KGroupedTable<K, V> {
                         change_serde.clone(),
                         None,
                     );
-                    if source != super::INVALID {
+                    if source != crate::kstream::builder_inner::INVALID {
                         b.repartitions
                             .insert(topic.clone(), (self.stream.node, source));
                     }
@@ -1237,106 +1245,25 @@ impl<K: Data, V: Data> KStream<K, V> {
             name: None,
         }
     }
-
-    /// Reads the stream as a table: each record is the latest value of its key.
-    pub fn to_table(&self, materialized: Materialized<K, V>) -> KTable<K, V> {
-        let mut m = materialized;
-        if m.value_serde.is_none() {
-            m.value_serde = self.value_serde.clone();
-        }
-        let (store_name, node_name) = names(self, &m, "KSTREAM-TOTABLE-");
-        let upserts = self.add(
-            "KSTREAM-TOTABLE-VALUES-",
-            || OptionalValues,
-            self.key_serde.clone(),
-            None,
-            self.repartition_required,
-        );
-        if let Some(retention_ms) = m.versioned_retention_ms {
-            return super::versioned::versioned_table(
-                &upserts,
-                m,
-                store_name,
-                node_name,
-                retention_ms,
-            );
-        }
-        let sn = store_name.clone();
-        let key_serde = m.key_serde.clone().or_else(|| self.key_serde.clone());
-        let named = m.name.is_some();
-        let table = materialize(&upserts, m, store_name, node_name, move || TableSource {
-            store_name: sn.clone(),
-            store: None,
-            key_serde: key_serde.clone(),
-        });
-        if !named {
-            mark_unmaterialized(&table.stream, Vec::new());
-        }
-        table
-    }
 }
 
-/// Wraps values in `Some` (a stream's records are upserts, never deletions).
-struct OptionalValues;
-
-impl<K: Data, V: Data> Processor<K, V, K, Option<V>> for OptionalValues {
-    fn process(
-        &mut self,
-        r: Record<K, V>,
-        ctx: &mut ProcessorContext<'_, K, Option<V>>,
-    ) -> Result<()> {
-        let v = Some(r.value);
-        ctx.forward(Record {
-            key: r.key,
-            value: v,
-            timestamp: r.timestamp,
-            headers: r.headers,
-        })
+/// Fails the topology: `operation` cannot materialize into a versioned store.
+pub(crate) fn not_versionable<K: Data, VI: Data, VA: Data>(
+    input: &KStream<K, VI>,
+    store_name: &str,
+) -> KTable<K, VA> {
+    input
+        .builder
+        .borrow_mut()
+        .fail(StreamsError::InvalidTopology(format!(
+            "store `{store_name}`: a versioned store (Materialized::versioned) can back only a \
+             source table (StreamsBuilder::table) or KStream::to_table"
+        )));
+    KTable {
+        stream: input.derive(INVALID, None, None, false),
+        store_name: None,
+        value_serde: None,
+        key_serde: None,
+        close_after_ms: None,
     }
-}
-
-pub(crate) fn table_from_source<K: Data, V: Data>(
-    source: &KStream<K, Option<V>>,
-    materialized: Materialized<K, V>,
-    generated_store: Option<String>,
-) -> KTable<K, V> {
-    let (store_name, node_name) = match generated_store {
-        Some(store) => {
-            let mut b = source.builder.borrow_mut();
-            let node = match &source.next_name {
-                Some(n) => n.clone(),
-                None => b.new_name("KTABLE-SOURCE-"),
-            };
-            (store, node)
-        }
-        None => names(source, &materialized, "KTABLE-SOURCE-"),
-    };
-    if let Some(retention_ms) = materialized.versioned_retention_ms {
-        return super::versioned::versioned_table(
-            source,
-            materialized,
-            store_name,
-            node_name,
-            retention_ms,
-        );
-    }
-    let sn = store_name.clone();
-    let key_serde = materialized
-        .key_serde
-        .clone()
-        .or_else(|| source.key_serde.clone());
-    let named = materialized.name.is_some();
-    let table = materialize(source, materialized, store_name, node_name, move || {
-        TableSource {
-            store_name: sn.clone(),
-            store: None,
-            key_serde: key_serde.clone(),
-        }
-    });
-    if !named {
-        // Kafka's source table without a store name is not materialized: downstream filters
-        // send tombstones unless something asks for old values.
-        mark_unmaterialized(&table.stream, Vec::new());
-    }
-    table
 }

@@ -9,8 +9,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Result, StreamsError};
-use crate::kstream::{Data, KStream};
-use crate::processor::{Processor, ProcessorContext};
+use crate::kstream::data::Data;
+use crate::kstream::stream::KStream;
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::record::Record;
 
 /// Turns a record into the text [`KStream::print`] prints after `[<label>]: `. Closures

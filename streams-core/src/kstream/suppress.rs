@@ -12,13 +12,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Result, StreamsError};
+use crate::kstream::data::Data;
 use crate::kstream::ktable::{not_initialized, ChangeSerde};
+use crate::kstream::ktable::{Change, KTable};
 use crate::kstream::windows::Windowed;
-use crate::kstream::{Change, Data, KTable};
-use crate::processor::{Processor, ProcessorContext};
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::record::Record;
 use crate::serdes::Serde;
-use crate::state::{KeyValueStore, KeyValueStoreBuilder, StoreType};
+use crate::state::internals::bytes_store::StoreType;
+use crate::state::key_value::{KeyValueStore, KeyValueStoreBuilder};
 
 /// What a full suppression buffer does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,7 +253,9 @@ impl<K: Data, V: Data> KTable<K, V> {
 
     fn invalid(&self) -> KTable<K, V> {
         KTable {
-            stream: self.stream.derive(super::INVALID, None, None, false),
+            stream: self
+                .stream
+                .derive(crate::kstream::builder_inner::INVALID, None, None, false),
             store_name: None,
             value_serde: None,
             key_serde: None,

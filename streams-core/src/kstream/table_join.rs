@@ -9,11 +9,14 @@
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::kstream::builder_inner::INVALID;
+use crate::kstream::data::Data;
 use crate::kstream::ktable::{names, not_initialized, upsert_row};
-use crate::kstream::{Change, Data, KStream, KTable, Materialized, INVALID};
-use crate::processor::{Processor, ProcessorContext};
+use crate::kstream::ktable::{Change, KTable, Materialized};
+use crate::kstream::stream::KStream;
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::record::Record;
-use crate::state::KeyValueStore;
+use crate::state::key_value::KeyValueStore;
 
 /// A joiner normalized to optional sides: `(this, other)`; `None` where the join mode has no
 /// row for that combination.

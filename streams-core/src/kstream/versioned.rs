@@ -6,14 +6,17 @@
 use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
+use crate::kstream::builder_inner::INVALID;
+use crate::kstream::data::Data;
 use crate::kstream::ktable::{not_initialized, Change, KTable, Materialized};
-use crate::kstream::{Data, KStream, INVALID};
-use crate::processor::{Processor, ProcessorContext};
+use crate::kstream::stream::KStream;
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::record::{Headers, Record};
 use crate::serdes::{BytesSerde, Serde};
-use crate::state::{
-    KeyValueStore, KeyValueStoreBuilder, VersionedKeyValueStore, VersionedKeyValueStoreBuilder,
-    VersionedStoreSupplier, PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED,
+use crate::state::key_value::{KeyValueStore, KeyValueStoreBuilder};
+use crate::state::versioned::{
+    VersionedKeyValueStore, VersionedKeyValueStoreBuilder, VersionedStoreSupplier,
+    PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED,
 };
 
 /// Kafka's message when a grace period is set on a join with a table that is not versioned.
@@ -21,27 +24,6 @@ pub(crate) const NOT_VERSIONED: &str =
     "KTable must be versioned to use a grace period in a stream table join.";
 /// Kafka's message when the grace period is longer than the table's history retention.
 pub(crate) const RETENTION_TOO_SHORT: &str = "History retention must be at least grace period.";
-
-/// Fails the topology: `operation` cannot materialize into a versioned store.
-pub(super) fn not_versionable<K: Data, VI: Data, VA: Data>(
-    input: &KStream<K, VI>,
-    store_name: &str,
-) -> KTable<K, VA> {
-    input
-        .builder
-        .borrow_mut()
-        .fail(StreamsError::InvalidTopology(format!(
-            "store `{store_name}`: a versioned store (Materialized::versioned) can back only a \
-             source table (StreamsBuilder::table) or KStream::to_table"
-        )));
-    KTable {
-        stream: input.derive(INVALID, None, None, false),
-        store_name: None,
-        value_serde: None,
-        key_serde: None,
-        close_after_ms: None,
-    }
-}
 
 /// Adds the versioned store of `m` and the versioned table source over `input`.
 pub(super) fn versioned_table<K: Data, V: Data>(

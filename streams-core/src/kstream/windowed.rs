@@ -11,21 +11,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
+use crate::kstream::data::Data;
 use crate::kstream::ktable::{
     emit_cached, names, not_initialized, write_row, AggFn, Change, KGroupedStream, KTable,
     Materialized,
 };
+use crate::kstream::options::Repartitioned;
+use crate::kstream::stream::KStream;
 use crate::kstream::windows::{
     sliding_fetch_range, ExistingSlidingWindow, SessionWindowedSerde, SessionWindows, SlidingSeed,
     SlidingStep, SlidingWindows, TimeWindowedSerde, TimeWindows, Window, Windowed,
 };
-use crate::kstream::{Data, KStream, Repartitioned};
-use crate::processor::{Processor, ProcessorContext};
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::record::{Headers, Record};
 use crate::serdes::{DynSerde, I64Serde, Serde};
-use crate::state::{
-    SessionStore, SessionStoreBuilder, StoreBuilder, WindowStore, WindowStoreBuilder,
-};
+use crate::state::store::StoreBuilder;
+use crate::state::window::{SessionStore, SessionStoreBuilder, WindowStore, WindowStoreBuilder};
 
 /// When a windowed aggregation emits its results (Kafka's `EmitStrategy`, KIP-825), set with
 /// [`TimeWindowedKStream::emit_strategy`] or [`SessionWindowedKStream::emit_strategy`].
@@ -517,7 +518,7 @@ fn resolve_serdes<K: Data, V: Data, VA: Data>(
 
 fn invalid_table<K: Data, V: Data, VA: Data>(input: &KStream<K, V>) -> KTable<Windowed<K>, VA> {
     KTable {
-        stream: input.derive(super::INVALID, None, None, false),
+        stream: input.derive(crate::kstream::builder_inner::INVALID, None, None, false),
         store_name: None,
         value_serde: None,
         key_serde: None,

@@ -9,10 +9,12 @@
 use std::time::Duration;
 
 use crate::error::Result;
+use crate::processor::api::{Processor, ProcessorContext};
 use crate::processor::internals::node::RawCtx;
-use crate::processor::{Cancellable, Processor, ProcessorContext, PunctuationType, TaskId};
+use crate::processor::schedule::{Cancellable, PunctuationType};
 use crate::record::{Headers, Record, RecordMetadata};
-use crate::state::StateStore;
+use crate::state::store::StateStore;
+use crate::task_id::TaskId;
 
 /// A record whose key is fixed: the value, timestamp and headers can change, the key cannot.
 /// Only the engine makes them (from the records a [`FixedKeyProcessor`] receives).

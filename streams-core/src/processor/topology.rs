@@ -7,16 +7,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Result, StreamsError};
-use crate::kstream::{Consumed, Produced};
-use crate::processor::internals::node::{NodeInstance, ProcessorNode};
+use crate::processor::api::Processor;
+use crate::processor::endpoints::{Consumed, Produced};
+use crate::processor::internals::node::{NodeInstance, NodeWiring};
 use crate::processor::internals::plan::{
     InternalTopicDef, NodeDef, NodeKind, NullValues, SourceTopic, SubtopologyPlan, TopicName,
     TopologyPlan, TypeSig,
 };
+use crate::processor::internals::processor_node::ProcessorNode;
 use crate::processor::internals::sink::{SinkNode, SinkTopic};
 use crate::processor::internals::source::SourceNode;
-use crate::processor::Processor;
-use crate::state::StoreBuilder;
+use crate::state::store::StoreBuilder;
 
 struct StoreDef {
     builder: Arc<dyn StoreBuilder>,
@@ -641,21 +642,23 @@ impl Topology {
                 .collect();
             subtopologies.push(SubtopologyPlan {
                 id: id as u32,
-                names: group.iter().map(|&g| self.nodes[g].name.clone()).collect(),
-                children: group
-                    .iter()
-                    .map(|&g| {
-                        self.nodes[g]
-                            .children
-                            .iter()
-                            .filter_map(|&c| local(c))
-                            .collect()
-                    })
-                    .collect(),
-                node_stores: group
-                    .iter()
-                    .map(|&g| self.nodes[g].stores.clone())
-                    .collect(),
+                wiring: NodeWiring {
+                    names: group.iter().map(|&g| self.nodes[g].name.clone()).collect(),
+                    children: group
+                        .iter()
+                        .map(|&g| {
+                            self.nodes[g]
+                                .children
+                                .iter()
+                                .filter_map(|&c| local(c))
+                                .collect()
+                        })
+                        .collect(),
+                    node_stores: group
+                        .iter()
+                        .map(|&g| self.nodes[g].stores.clone())
+                        .collect(),
+                },
                 factories: group
                     .iter()
                     .map(|&g| self.nodes[g].factory.clone())

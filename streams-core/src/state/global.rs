@@ -15,8 +15,9 @@ use std::sync::{Arc, RwLock};
 use crate::config::DeserializationHandler;
 use crate::error::{RecordLocation, RecordPart, Result, SerdeError, StreamsError};
 use crate::serdes::Serde;
-use crate::state::internals::{memory, rocks, BatchOp, BytesStore, StoreType};
-use crate::state::{ChangelogRecord, StateStore};
+use crate::state::internals::bytes_store::{BatchOp, BytesStore, StoreType};
+use crate::state::internals::{memory, rocks};
+use crate::state::store::{ChangelogRecord, StateStore};
 
 /// A byte store that the updater thread and the stream threads share.
 pub(crate) type SharedBytesStore = Box<dyn BytesStore + Send + Sync>;
@@ -92,7 +93,7 @@ impl GlobalStoreCell {
         b.as_ref().ok_or_else(|| self.closed())?.get(key)
     }
 
-    fn scan(&self, visit: &mut crate::state::internals::Visitor<'_>) -> Result<()> {
+    fn scan(&self, visit: &mut crate::state::internals::bytes_store::Visitor<'_>) -> Result<()> {
         let b = self.backend.read().unwrap_or_else(|p| p.into_inner());
         b.as_ref()
             .ok_or_else(|| self.closed())?

@@ -19,136 +19,20 @@ use std::ops::Bound;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::collector::OutRecord;
 use crate::error::{Result, StreamsError};
-use crate::processor::internals::collector::OutRecord;
 use crate::record::Headers;
 use crate::serdes::Serde;
-use crate::state::internals::{BatchOp, BytesStore, StoreType, Visitor};
-use crate::state::{
-    CacheBudget, ChangelogRecord, SharedCollector, StateStore, StoreBuilder, StoreContext,
+use crate::state::cache::CacheBudget;
+use crate::state::internals::bytes_store::{BatchOp, BytesStore, StoreType, Visitor};
+use crate::state::store::{
+    ChangelogRecord, SharedCollector, StateStore, StoreBuilder, StoreContext,
 };
 
 /// Dirty entries an uncached store buffers before it writes a batch.
 const WRITE_BUFFER_ENTRIES: usize = 10_000;
 /// Bookkeeping bytes charged per cached entry besides its key and value.
 const ENTRY_OVERHEAD: usize = 64;
-
-/// Factories for store builders, as Kafka Streams' `Stores`.
-pub struct Stores;
-
-impl Stores {
-    /// A RocksDB key-value store, logged to a changelog, not cached.
-    pub fn persistent_key_value_store<K: 'static, V: 'static>(
-        name: &str,
-        key_serde: impl Serde<K>,
-        value_serde: impl Serde<V>,
-    ) -> KeyValueStoreBuilder<K, V> {
-        KeyValueStoreBuilder::new(name, Arc::new(key_serde), Arc::new(value_serde))
-    }
-
-    /// An in-memory key-value store, logged to a changelog, not cached. Keys are ordered by
-    /// their serialized bytes, as in Kafka Streams.
-    pub fn in_memory_key_value_store<K: 'static, V: 'static>(
-        name: &str,
-        key_serde: impl Serde<K>,
-        value_serde: impl Serde<V>,
-    ) -> KeyValueStoreBuilder<K, V> {
-        Self::persistent_key_value_store(name, key_serde, value_serde)
-            .store_type(StoreType::InMemory)
-    }
-
-    /// A RocksDB window store keeping windows of `window_size` for `retention` (at least the
-    /// window size), logged to a changelog. Errors name the store when a duration is invalid.
-    pub fn persistent_window_store<K: Clone + 'static, V: Clone + 'static>(
-        name: &str,
-        retention: std::time::Duration,
-        window_size: std::time::Duration,
-        key_serde: impl Serde<K>,
-        value_serde: impl Serde<V>,
-    ) -> Result<crate::state::WindowStoreBuilder<K, V>> {
-        crate::state::window::window_builder(
-            name,
-            retention,
-            window_size,
-            Arc::new(key_serde),
-            Arc::new(value_serde),
-        )
-    }
-
-    /// An in-memory window store (see [`Stores::persistent_window_store`]).
-    pub fn in_memory_window_store<K: Clone + 'static, V: Clone + 'static>(
-        name: &str,
-        retention: std::time::Duration,
-        window_size: std::time::Duration,
-        key_serde: impl Serde<K>,
-        value_serde: impl Serde<V>,
-    ) -> Result<crate::state::WindowStoreBuilder<K, V>> {
-        Ok(
-            Self::persistent_window_store(name, retention, window_size, key_serde, value_serde)?
-                .store_type(StoreType::InMemory),
-        )
-    }
-
-    /// A RocksDB session store keeping sessions that ended within `retention`, logged.
-    pub fn persistent_session_store<K: Clone + 'static, V: Clone + 'static>(
-        name: &str,
-        retention: std::time::Duration,
-        key_serde: impl Serde<K>,
-        value_serde: impl Serde<V>,
-    ) -> Result<crate::state::SessionStoreBuilder<K, V>> {
-        crate::state::window::session_builder(
-            name,
-            retention,
-            Arc::new(key_serde),
-            Arc::new(value_serde),
-        )
-    }
-
-    /// An in-memory session store (see [`Stores::persistent_session_store`]).
-    pub fn in_memory_session_store<K: Clone + 'static, V: Clone + 'static>(
-        name: &str,
-        retention: std::time::Duration,
-        key_serde: impl Serde<K>,
-        value_serde: impl Serde<V>,
-    ) -> Result<crate::state::SessionStoreBuilder<K, V>> {
-        Ok(
-            Self::persistent_session_store(name, retention, key_serde, value_serde)?
-                .store_type(StoreType::InMemory),
-        )
-    }
-
-    /// A RocksDB versioned key-value store (Kafka's KIP-889) keeping old versions queryable
-    /// for `history_retention`: pass it to [`crate::Materialized::versioned`] for a versioned
-    /// table, or to [`Stores::versioned_key_value_store_builder`] with serdes for the
-    /// Processor API. See [`crate::VersionedKeyValueStore`].
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use streams_core::Stores;
-    /// let supplier = Stores::persistent_versioned_key_value_store("prices", Duration::from_secs(3600));
-    /// assert_eq!(supplier.history_retention_ms(), 3_600_000);
-    /// ```
-    pub fn persistent_versioned_key_value_store(
-        name: &str,
-        history_retention: std::time::Duration,
-    ) -> crate::state::VersionedStoreSupplier {
-        crate::state::VersionedStoreSupplier::new(name, history_retention)
-    }
-
-    /// A builder of [`crate::VersionedKeyValueStore`]s from `supplier`, with serdes; logged to
-    /// a changelog whose records carry each version's timestamp.
-    pub fn versioned_key_value_store_builder<K: 'static, V: 'static>(
-        supplier: crate::state::VersionedStoreSupplier,
-        key_serde: impl Serde<K>,
-        value_serde: impl Serde<V>,
-    ) -> crate::state::VersionedKeyValueStoreBuilder<K, V> {
-        crate::state::VersionedKeyValueStoreBuilder::new(
-            supplier,
-            Arc::new(key_serde),
-            Arc::new(value_serde),
-        )
-    }
-}
 
 /// Builds [`KeyValueStore`]s, one per task.
 pub struct KeyValueStoreBuilder<K, V> {
@@ -1119,10 +1003,10 @@ pub(crate) fn write_timestamped(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::processor::internals::collector::RecordCollector;
-    use crate::processor::TaskId;
+    use crate::collector::RecordCollector;
     use crate::serdes::{I64Serde, StringSerde};
-    use crate::state::internals::Backends;
+    use crate::state::internals::backends::Backends;
+    use crate::task_id::TaskId;
 
     /// Counts the changelog records a store sends.
     struct Counting(Rc<Cell<usize>>);
@@ -1137,13 +1021,15 @@ mod tests {
         }
     }
 
+    /// What `Stores::in_memory_key_value_store(name, StringSerde, I64Serde)` builds.
+    fn in_memory(name: &str) -> KeyValueStoreBuilder<String, i64> {
+        KeyValueStoreBuilder::new(name, Arc::new(StringSerde), Arc::new(I64Serde))
+            .store_type(StoreType::InMemory)
+    }
+
     /// An uncached, logged in-memory store and the count of changelog records it sent.
     fn store() -> (KeyValueStore<String, i64>, Rc<Cell<usize>>) {
-        build(Stores::in_memory_key_value_store(
-            "s",
-            StringSerde,
-            I64Serde,
-        ))
+        build(in_memory("s"))
     }
 
     /// A store from `builder` and the count of changelog records it sent.
@@ -1184,10 +1070,7 @@ mod tests {
     #[test]
     fn reads_through_a_cached_store_stay_within_the_cache_budget() {
         let budget = Rc::new(CacheBudget::new(2_000));
-        let (store, _) = build_with_budget(
-            Stores::in_memory_key_value_store("s", StringSerde, I64Serde).with_caching_enabled(),
-            &budget,
-        );
+        let (store, _) = build_with_budget(in_memory("s").with_caching_enabled(), &budget);
         let keys: Vec<String> = (0..1_000).map(|i| format!("key-{i:04}")).collect();
         let values: Vec<[u8; 8]> = (0..1_000i64).map(i64::to_be_bytes).collect();
         let records: Vec<ChangelogRecord<'_>> = keys

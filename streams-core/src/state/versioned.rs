@@ -34,12 +34,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::collector::OutRecord;
 use crate::error::{Result, StreamsError};
-use crate::processor::internals::collector::OutRecord;
 use crate::record::Headers;
 use crate::serdes::Serde;
-use crate::state::internals::{BatchOp, BytesStore, StoreType};
-use crate::state::{ChangelogRecord, SharedCollector, StateStore, StoreBuilder, StoreContext};
+use crate::state::internals::bytes_store::{BatchOp, BytesStore, StoreType};
+use crate::state::store::{
+    ChangelogRecord, SharedCollector, StateStore, StoreBuilder, StoreContext,
+};
 
 /// Returned by [`VersionedKeyValueStore::put`] when the put record is the key's latest version
 /// (it has no `valid_to`): Kafka's `PUT_RETURN_CODE_VALID_TO_UNDEFINED`.
@@ -931,11 +933,11 @@ mod tests {
     use std::cell::Cell;
 
     use super::*;
-    use crate::processor::internals::collector::RecordCollector;
-    use crate::processor::TaskId;
+    use crate::collector::RecordCollector;
     use crate::serdes::{I64Serde, StringSerde};
-    use crate::state::internals::Backends;
-    use crate::state::CacheBudget;
+    use crate::state::cache::CacheBudget;
+    use crate::state::internals::backends::Backends;
+    use crate::task_id::TaskId;
 
     /// Counts the changelog records a store sends.
     struct Counting(Rc<Cell<usize>>);

@@ -16,11 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Result, StreamsError};
-use crate::kstream::windows::{SessionWindowedSerde, TimeWindowedSerde, Window, Windowed};
 use crate::serdes::{DynSerde, Serde};
-use crate::state::internals::StoreType;
+use crate::state::internals::bytes_store::StoreType;
 use crate::state::key_value::{KeyValueStore, KeyValueStoreBuilder, Windowing};
-use crate::state::{ChangelogRecord, StateStore, StoreBuilder, StoreContext};
+use crate::state::store::{ChangelogRecord, StateStore, StoreBuilder, StoreContext};
+use crate::window::{SessionWindowedSerde, TimeWindowedSerde, Window, Windowed};
 
 fn millis(d: Duration, what: &str, store: &str) -> Result<i64> {
     i64::try_from(d.as_millis()).map_err(|_| {

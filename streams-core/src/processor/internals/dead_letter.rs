@@ -12,8 +12,8 @@
 //! | `__streams.errors.offset` | the input offset |
 //! | `__streams.errors.processor` | the node whose code failed (processing errors) |
 
+use crate::collector::OutRecord;
 use crate::error::{RecordLocation, Result, StreamsError};
-use crate::processor::internals::collector::OutRecord;
 use crate::processor::internals::node::TaskState;
 use crate::record::RawCopy;
 

@@ -1,10 +1,10 @@
 //! Engine internals: node instances, tasks, sources, sinks, punctuation. Not public API.
 
-pub(crate) mod collector;
 pub(crate) mod dead_letter;
 pub(crate) mod node;
 pub(crate) mod partitioner;
 pub(crate) mod plan;
+pub(crate) mod processor_node;
 pub(crate) mod punctuation;
 pub(crate) mod sink;
 pub(crate) mod source;

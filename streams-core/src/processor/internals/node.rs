@@ -8,18 +8,17 @@
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::config::TaskConfig;
+use crate::config::{DeserializationHandler, TaskConfig};
 use crate::error::{RecordLocation, Result, StreamsError};
-use crate::processor::internals::plan::SubtopologyPlan;
 use crate::processor::internals::punctuation::PunctuationQueue;
-use crate::processor::internals::source::SourceInstance;
-use crate::processor::{Cancellable, Processor, ProcessorContext, TaskId};
-use crate::record::{RawCopy, Record, RecordMetadata};
-use crate::state::{SharedCollector, StateStore};
+use crate::processor::schedule::Cancellable;
+use crate::record::{RawCopy, RawRecord, Record, RecordMetadata};
+use crate::state::store::{SharedCollector, StateStore};
+use crate::task_id::TaskId;
+use crate::timestamp::InvalidTimestampPolicy;
 
 /// Counters of one task.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -72,11 +71,20 @@ impl TaskState {
     }
 }
 
-/// The untyped context handed to a node: the task's nodes, its plan, its state and which node
-/// is being called.
+/// The nodes of one sub-topology by local index: their names, children and the stores each may
+/// use (the part of the sub-topology's plan a node sees while it runs).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NodeWiring {
+    pub names: Vec<String>,
+    pub children: Vec<Vec<usize>>,
+    pub node_stores: Vec<Vec<String>>,
+}
+
+/// The untyped context handed to a node: the task's nodes, their wiring, the task's state and
+/// which node is being called.
 pub(crate) struct RawCtx<'a> {
     pub nodes: &'a [RefCell<Box<dyn NodeInstance>>],
-    pub plan: &'a SubtopologyPlan,
+    pub plan: &'a NodeWiring,
     pub task: &'a mut TaskState,
     pub node: usize,
 }
@@ -167,57 +175,42 @@ pub(crate) fn attribute(err: StreamsError, node: &str, task: &TaskState) -> Stre
     }
 }
 
-/// Adapts a typed [`Processor`] to a node instance.
-pub(crate) struct ProcessorNode<P, KIn, VIn, KOut, VOut> {
-    processor: P,
-    _types: PhantomData<fn(KIn, VIn, KOut, VOut)>,
+/// Outcome of enqueuing one record.
+#[derive(Debug)]
+pub(crate) enum Enqueued {
+    Queued,
+    /// Dropped by policy: an invalid timestamp, a null key the key type cannot hold, or a null
+    /// value the value type cannot hold on its way to aggregations only.
+    Dropped,
+    /// Undecodable, skipped by `LogAndContinue`: the error, for the dead-letter queue.
+    Skipped(StreamsError),
 }
 
-impl<P, KIn, VIn, KOut, VOut> ProcessorNode<P, KIn, VIn, KOut, VOut> {
-    pub(crate) fn new(processor: P) -> Self {
-        ProcessorNode {
-            processor,
-            _types: PhantomData,
+/// What a source needs to know about the queue a record arrives on.
+pub(crate) struct QueueEnv<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub handler: DeserializationHandler,
+    pub default_policy: InvalidTimestampPolicy,
+    /// Keep a copy of each record's bytes (for the dead-letter queue).
+    pub keep_raw: bool,
+}
+
+impl QueueEnv<'_> {
+    pub(crate) fn location(&self, offset: i64) -> RecordLocation {
+        RecordLocation {
+            topic: self.topic.to_string(),
+            partition: self.partition,
+            offset,
         }
     }
 }
 
-macro_rules! with_typed_ctx {
-    ($ctx:ident, $c:ident => $body:expr) => {{
-        let plan = $ctx.plan;
-        let node = $ctx.node;
-        let mut $c = ProcessorContext::<KOut, VOut>::new($ctx);
-        let result = $body;
-        result.map_err(|e| attribute(e, &plan.names[node], $c.raw.task))
-    }};
-}
-
-impl<P, KIn, VIn, KOut, VOut> NodeInstance for ProcessorNode<P, KIn, VIn, KOut, VOut>
-where
-    P: Processor<KIn, VIn, KOut, VOut>,
-    KIn: 'static,
-    VIn: 'static,
-    KOut: 'static,
-    VOut: 'static,
-{
-    fn init(&mut self, ctx: RawCtx<'_>) -> Result<()> {
-        with_typed_ctx!(ctx, c => self.processor.init(&mut c))
-    }
-
-    fn process(&mut self, input: &mut dyn Any, ctx: RawCtx<'_>) -> Result<()> {
-        let record = take_input::<KIn, VIn>(input, &ctx)?;
-        with_typed_ctx!(ctx, c => self.processor.process(record, &mut c))
-    }
-
-    fn punctuate(&mut self, id: Cancellable, timestamp: i64, ctx: RawCtx<'_>) -> Result<()> {
-        with_typed_ctx!(ctx, c => self.processor.punctuate(id, timestamp, &mut c))
-    }
-
-    fn flush(&mut self, ctx: RawCtx<'_>) -> Result<()> {
-        with_typed_ctx!(ctx, c => self.processor.flush(&mut c))
-    }
-
-    fn close(&mut self, ctx: RawCtx<'_>) -> Result<()> {
-        with_typed_ctx!(ctx, c => self.processor.close(&mut c))
-    }
+pub(crate) trait SourceInstance {
+    fn enqueue(&mut self, slot: usize, raw: RawRecord<'_>, env: &QueueEnv<'_>) -> Result<Enqueued>;
+    /// Timestamp and offset of the head of a slot's queue.
+    fn head(&self, slot: usize) -> Option<(i64, i64)>;
+    fn queued(&self, slot: usize) -> usize;
+    /// Forwards the head of a slot's queue to the source's children.
+    fn process_head(&mut self, slot: usize, ctx: RawCtx<'_>) -> Result<()>;
 }

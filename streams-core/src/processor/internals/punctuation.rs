@@ -1,6 +1,6 @@
 //! Punctuation schedules of one task, with Kafka Streams' timing rules.
 
-use crate::processor::{Cancellable, PunctuationType};
+use crate::processor::schedule::{Cancellable, PunctuationType};
 
 #[derive(Debug)]
 struct Schedule {

@@ -3,9 +3,9 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use crate::collector::OutRecord;
 use crate::config::ExceptionHandler;
 use crate::error::{RecordPart, Result, StreamsError};
-use crate::processor::internals::collector::OutRecord;
 use crate::processor::internals::dead_letter::dead_letter;
 use crate::processor::internals::node::{take_input, NodeInstance, RawCtx};
 use crate::processor::internals::partitioner::{murmur2_partition, StreamPartitioner};

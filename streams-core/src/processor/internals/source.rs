@@ -9,52 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::config::DeserializationHandler;
-use crate::error::{RecordLocation, RecordPart, Result, SerdeError, StreamsError};
-use crate::processor::internals::node::{NodeInstance, RawCtx};
-use crate::processor::ProcessorContext;
+use crate::error::{RecordPart, Result, SerdeError, StreamsError};
+use crate::processor::api::ProcessorContext;
+use crate::processor::internals::node::{Enqueued, NodeInstance, QueueEnv, RawCtx, SourceInstance};
 use crate::record::{RawCopy, RawRecord, Record};
 use crate::serdes::{deserialize_opt, Serde};
 use crate::timestamp::{InvalidTimestampPolicy, TimestampExtractor};
-
-/// Outcome of enqueuing one record.
-#[derive(Debug)]
-pub(crate) enum Enqueued {
-    Queued,
-    /// Dropped by policy: an invalid timestamp, a null key the key type cannot hold, or a null
-    /// value the value type cannot hold on its way to aggregations only.
-    Dropped,
-    /// Undecodable, skipped by `LogAndContinue`: the error, for the dead-letter queue.
-    Skipped(StreamsError),
-}
-
-/// What a source needs to know about the queue a record arrives on.
-pub(crate) struct QueueEnv<'a> {
-    pub topic: &'a str,
-    pub partition: i32,
-    pub handler: DeserializationHandler,
-    pub default_policy: InvalidTimestampPolicy,
-    /// Keep a copy of each record's bytes (for the dead-letter queue).
-    pub keep_raw: bool,
-}
-
-impl QueueEnv<'_> {
-    fn location(&self, offset: i64) -> RecordLocation {
-        RecordLocation {
-            topic: self.topic.to_string(),
-            partition: self.partition,
-            offset,
-        }
-    }
-}
-
-pub(crate) trait SourceInstance {
-    fn enqueue(&mut self, slot: usize, raw: RawRecord<'_>, env: &QueueEnv<'_>) -> Result<Enqueued>;
-    /// Timestamp and offset of the head of a slot's queue.
-    fn head(&self, slot: usize) -> Option<(i64, i64)>;
-    fn queued(&self, slot: usize) -> usize;
-    /// Forwards the head of a slot's queue to the source's children.
-    fn process_head(&mut self, slot: usize, ctx: RawCtx<'_>) -> Result<()>;
-}
 
 struct Slot<K, V> {
     /// Record, offset, and the bytes it was read from when kept.

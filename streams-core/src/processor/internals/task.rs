@@ -11,18 +11,20 @@ use std::sync::Arc;
 use crate::config::ExceptionHandler;
 use crate::error::{panic_message, RecordLocation, Result, StreamsError, UserPanic};
 use crate::processor::internals::dead_letter::dead_letter;
+use crate::processor::internals::node::{Enqueued, QueueEnv};
 use crate::processor::internals::node::{NodeInstance, RawCtx, TaskMetrics, TaskState};
 use crate::processor::internals::plan::TopologyPlan;
 use crate::processor::internals::punctuation::PunctuationQueue;
-use crate::processor::internals::source::{Enqueued, QueueEnv};
 use crate::processor::internals::task_dirs::TaskDirGuard;
-use crate::processor::{PunctuationType, TaskId};
+use crate::processor::schedule::PunctuationType;
 use crate::record::{RawCopy, RawRecord, RecordMetadata};
+use crate::state::cache::CacheBudget;
+use crate::state::internals::backends::Backends;
 use crate::state::internals::checkpoint::Checkpoint;
-use crate::state::internals::Backends;
-use crate::state::{
-    changelog_topic, CacheBudget, ChangelogRecord, SharedCollector, StateStore, StoreContext,
+use crate::state::store::{
+    changelog_topic, ChangelogRecord, SharedCollector, StateStore, StoreContext,
 };
+use crate::task_id::TaskId;
 
 pub(crate) use crate::config::TaskConfig;
 
@@ -306,7 +308,7 @@ impl StreamTask {
                 .map_err(|_| StreamsError::Internal("node borrowed during init".into()))?;
             node.init(RawCtx {
                 nodes: &self.nodes,
-                plan: sp,
+                plan: &sp.wiring,
                 task: &mut self.state,
                 node: i,
             })?;
@@ -327,7 +329,7 @@ impl StreamTask {
                 .map_err(|_| StreamsError::Internal("node busy during commit".into()))?;
             node.flush(RawCtx {
                 nodes: &self.nodes,
-                plan: sp,
+                plan: &sp.wiring,
                 task: &mut self.state,
                 node: i,
             })?;
@@ -460,7 +462,7 @@ impl StreamTask {
                     q.slot,
                     RawCtx {
                         nodes: &self.nodes,
-                        plan: sp,
+                        plan: &sp.wiring,
                         task: &mut self.state,
                         node: q.node,
                     },
@@ -471,7 +473,7 @@ impl StreamTask {
                 // catches it and the uncaught-error policy decides.
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(
                     |payload| {
-                        let node = sp.names.get(self.state.current_node).cloned();
+                        let node = sp.wiring.names.get(self.state.current_node).cloned();
                         Err(StreamsError::Processor {
                             node: node.unwrap_or_default(),
                             location: self.state.location(),
@@ -539,7 +541,7 @@ impl StreamTask {
                     now,
                     RawCtx {
                         nodes: &self.nodes,
-                        plan: sp,
+                        plan: &sp.wiring,
                         task: &mut self.state,
                         node,
                     },
@@ -549,7 +551,7 @@ impl StreamTask {
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(
                     |payload| {
                         Err(StreamsError::Processor {
-                            node: sp.names[node].clone(),
+                            node: sp.wiring.names[node].clone(),
                             location: None,
                             source: Box::new(UserPanic(panic_message(&*payload))),
                         })
@@ -622,7 +624,7 @@ impl StreamTask {
             };
             if let Err(e) = node.close(RawCtx {
                 nodes: &self.nodes,
-                plan: sp,
+                plan: &sp.wiring,
                 task: &mut self.state,
                 node: i,
             }) {

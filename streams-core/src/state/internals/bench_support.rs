@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::error::{Result, StreamsError};
+use crate::state::internals::bytes_store::{BatchOp, BytesStore};
 use crate::state::internals::memory::MemoryStore;
 use crate::state::internals::rocks::{RocksShared, RocksStore, DEFAULT_TOTAL_MEMORY_BYTES};
-use crate::state::internals::{BatchOp, BytesStore};
 
 /// One changelog record: key and value bytes.
 type ChangelogRecord = (Vec<u8>, [u8; 16]);

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use crate::error::Result;
-use crate::state::internals::{BatchOp, BytesStore, Visitor};
+use crate::state::internals::bytes_store::{BatchOp, BytesStore, Visitor};
 
 #[derive(Debug, Default)]
 pub(crate) struct MemoryStore {

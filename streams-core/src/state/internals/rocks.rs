@@ -16,7 +16,7 @@ use rocksdb::{
 };
 
 use crate::error::{Result, StreamsError};
-use crate::state::internals::{BatchOp, BytesStore, Visitor};
+use crate::state::internals::bytes_store::{BatchOp, BytesStore, Visitor};
 
 /// Config key of the memory bound shared by all RocksDB stores of a process.
 #[allow(dead_code)] // read by the config layer once persistent stores are wired in
