@@ -15,7 +15,9 @@ deps:
 demo: deps
 	$(CARGO) run --quiet -p streams-examples --bin demo
 
-## Format check, clippy (warnings are errors), then every unit, integration and doc test; the
+## Format check, clippy (warnings are errors, with and without the Kafka runtime), the layer check
+## (scripts/layers.py: no import circles, nothing points up), rustdoc without warnings, then
+## every unit, integration and doc test; the
 ## end-to-end tests in tests/ run against the Tansu broker installed by `make tansu`.
 test: deps lint tansu
 	TANSU_BIN="$(TANSU_DIR)/tansu" $(CARGO) test --workspace
@@ -37,6 +39,9 @@ lint: deps
 	@$(CARGO) clippy --version >/dev/null 2>&1 || { echo "clippy is missing: rustup component add clippy"; exit 1; }
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p streams-core --no-default-features --all-targets -- -D warnings
+	python3 scripts/layers.py
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
 fmt:
 	$(CARGO) fmt --all

@@ -19,7 +19,7 @@
 //! # Ok::<(), StreamsError>(())
 //! ```
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub(crate) mod collector;
 pub mod config;

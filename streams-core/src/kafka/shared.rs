@@ -8,7 +8,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 use crate::error::StreamsError;
 use crate::processor::internals::task_manager::RestoreListenerSlot;
 
-/// The state of a [`KafkaStreams`] client (Kafka Streams' `KafkaStreams.State`).
+/// The state of a [`KafkaStreams`](crate::KafkaStreams) client (Kafka Streams' `KafkaStreams.State`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KafkaStreamsState {
     /// Built, not started.
@@ -21,7 +21,7 @@ pub enum KafkaStreamsState {
     PendingShutdown,
     /// Closed.
     NotRunning,
-    /// A stream thread failed; the client shut down. [`KafkaStreams::close`] returns the error.
+    /// A stream thread failed; the client shut down. [`KafkaStreams::close`](crate::KafkaStreams::close) returns the error.
     Error,
 }
 
@@ -41,7 +41,7 @@ pub(crate) type ErrorHandler =
 
 /// What to do when a stream thread fails with an error (Kafka Streams'
 /// `StreamsUncaughtExceptionHandler` responses). Set with
-/// [`KafkaStreams::set_uncaught_exception_handler`]; without a handler the client shuts down.
+/// [`KafkaStreams::set_uncaught_exception_handler`](crate::KafkaStreams::set_uncaught_exception_handler); without a handler the client shuts down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamThreadExceptionResponse {
     /// Start a new thread in place of the failed one. Its tasks are not committed: they
@@ -50,7 +50,7 @@ pub enum StreamThreadExceptionResponse {
     /// deserialization policy, say) makes the replacement fail again.
     ReplaceThread,
     /// Shut this client down: the other threads commit and close; the state becomes
-    /// [`KafkaStreamsState::Error`] and [`KafkaStreams::close`] returns the error.
+    /// [`KafkaStreamsState::Error`] and [`KafkaStreams::close`](crate::KafkaStreams::close) returns the error.
     ShutdownClient,
     /// Shut down every instance of the application (all clients with this `application.id`),
     /// each as with `ShutdownClient`. The request travels through the internal topic

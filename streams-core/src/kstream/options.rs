@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::processor::internals::partitioner::StreamPartitioner;
 use crate::serdes::Serde;
 
-/// How [`KStream::repartition`] writes its internal topic
+/// How [`KStream::repartition`](crate::KStream::repartition) writes its internal topic
 /// `<application.id>-<name>-repartition`.
 pub struct Repartitioned<K, V> {
     pub(crate) name: Option<String>,

@@ -13,7 +13,7 @@ use crate::task_id::TaskId;
 
 /// A node of a topology written by hand.
 ///
-/// One instance is created per task by the supplier given to [`Topology::add_processor`] or
+/// One instance is created per task by the supplier given to [`Topology::add_processor`](crate::Topology::add_processor) or
 /// [`crate::KStream::process`], so an instance sees one partition's records in order and may keep
 /// plain fields. Errors from user code can be returned with [`StreamsError::user`]; the engine
 /// adds the node name and the record's topic, partition and offset.

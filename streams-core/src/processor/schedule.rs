@@ -11,8 +11,8 @@ pub enum PunctuationType {
     WallClockTime,
 }
 
-/// Handle of a scheduled punctuator; pass it to [`ProcessorContext::cancel`] to stop it.
-/// The same id is handed to [`Processor::punctuate`].
+/// Handle of a scheduled punctuator; pass it to [`ProcessorContext::cancel`](crate::ProcessorContext::cancel) to stop it.
+/// The same id is handed to [`Processor::punctuate`](crate::Processor::punctuate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Cancellable {
     pub(crate) id: u64,
