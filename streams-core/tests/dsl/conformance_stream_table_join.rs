@@ -22,9 +22,7 @@
 //! - `KStreamKTableJoinTest.shouldLogAndMeterWhenSkippingNullLeftKey` / `..NullLeftValue`:
 //!   the log line is not observable here; the meter (`dropped_records`) is checked.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use streams_core::*;
 
 const EXPECTED_KEYS: [i32; 4] = [0, 1, 2, 3];

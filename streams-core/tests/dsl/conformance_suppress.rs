@@ -1,11 +1,9 @@
 //! Conformance: Kafka Streams' suppression unit tests (`SuppressScenarioTest`), translated to
 //! this crate through the TopologyTestDriver. Expected outputs are Kafka's.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{cached, drain, s};
+use crate::common::{cached, drain, s};
 use streams_core::*;
 
 /// Kafka's `Windowed.toString` as the scenario's `map` produces it: `[key@start/end]`.

@@ -1,7 +1,6 @@
-//! Helpers shared by the conformance suite (`streams-core/tests/conformance_*.rs`): Apache
+//! Helpers shared by the conformance suite (`streams-core/tests/dsl/conformance_*.rs`): Apache
 //! Kafka's own Kafka Streams unit tests, translated case by case to this crate's API. Each test
 //! there names the Java file and method it comes from; the expected outputs are Kafka's.
-#![allow(dead_code)] // each test crate uses a different subset
 
 use streams_core::{Serde, StreamsConfig, TopologyTestDriver};
 

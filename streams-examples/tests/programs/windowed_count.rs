@@ -2,14 +2,12 @@
 //! hand-written rides with exact final results, and all of `data/rides.csv` against an
 //! independent simulation of Kafka's window-close and suppression rules.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::simulate;
 use chrono::NaiveDateTime;
-use common::simulate;
 use streams_core::{
     I64Serde, Json, StreamsConfig, StringSerde, TimeWindowedSerde, TopologyTestDriver, Window,
     Windowed,
@@ -18,7 +16,7 @@ use streams_examples::{
     data_dir, load_rides, ride_count_windowed_topology, Ride, RIDES_TOPIC, RIDE_WINDOW_COUNTS_TOPIC,
 };
 
-use common::MINUTE;
+use crate::common::MINUTE;
 
 fn ride_at(zone: u32, time: &str) -> Ride {
     let mut ride = load_rides(&data_dir().join("rides.csv")).unwrap().remove(0);

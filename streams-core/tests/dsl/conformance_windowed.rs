@@ -5,11 +5,9 @@
 //!
 //! Kafka's parameterized cases (emit strategy x record cache) run as loops over [`params`].
 
-mod common;
-
 use std::time::Duration;
 
-use common::{cached, drain, s, uncached};
+use crate::common::{cached, drain, s, uncached};
 use streams_core::*;
 
 type Out<V> = Vec<(Windowed<String>, Option<V>, i64)>;

@@ -2,14 +2,12 @@
 //! (`streams/test-utils/src/test/java/org/apache/kafka/streams/`), translated case by case to
 //! this crate's `TopologyTestDriver`, `TestInputTopic` and `TestOutputTopic`.
 
-mod common;
-
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::s;
+use crate::common::s;
 use streams_core::*;
 
 type Bytes = Vec<u8>;

@@ -24,12 +24,10 @@
 // The loops index `EXPECTED_KEYS` as Kafka's tests do, to keep the translation line by line.
 #![allow(clippy::needless_range_loop)]
 
-mod common;
-
 use std::fmt::Display;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use streams_core::*;
 
 const EXPECTED_KEYS: [i32; 4] = [0, 1, 2, 3];

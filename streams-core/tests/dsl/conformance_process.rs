@@ -3,13 +3,11 @@
 //! `KStreamNewProcessorApiTest`), translated case by case. Kafka's expected outputs are kept
 //! unchanged.
 
-mod common;
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use common::{cached, drain, s};
+use crate::common::{cached, drain, s};
 use streams_core::*;
 
 /// An in-memory writer to read back (Kafka's tests print to a `ByteArrayOutputStream`).

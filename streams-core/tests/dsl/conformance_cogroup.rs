@@ -3,11 +3,9 @@
 //! `SessionWindowedCogroupedKStreamImplTest`), translated case by case. Kafka's expected outputs
 //! are kept unchanged.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{cached, drain, s};
+use crate::common::{cached, drain, s};
 use streams_core::*;
 
 const OUTPUT: &str = "output";

@@ -4,12 +4,12 @@
 //! `NO_OPTIMIZATION` results are the ones to match), translated case by case.
 //! Java sources: `streams/src/test/java/org/apache/kafka/streams/kstream/internals/`.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{cached, s};
+use crate::common::{cached, s};
 use streams_core::*;
 
 /// Kafka's `Sink: .*-repartition` matches in a topology description (StreamsGraphTest's

@@ -4,11 +4,9 @@
 //! of `KTableAggregateTest` and `KStreamKTableJoinTest`. Expected outputs are Kafka's.
 #![allow(clippy::vec_init_then_push)] // the translations keep Kafka's list-building steps
 
-mod common;
-
 use std::time::Duration;
 
-use common::{cached, drain, s, uncached};
+use crate::common::{cached, drain, s, uncached};
 use streams_core::state::{
     ChangelogRecord, PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED,
 };

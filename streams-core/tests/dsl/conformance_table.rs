@@ -3,11 +3,9 @@
 //! `KGroupedStreamImplTest`, `KGroupedTableImplTest`), translated case by case with Kafka's
 //! inputs and expected outputs.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::{cached, drain, s, uncached};
+use crate::common::{cached, drain, s, uncached};
 use streams_core::*;
 
 /// What a capturing processor saw: `(key, change, timestamp)`.

@@ -280,7 +280,7 @@ fn exactly_once_crash_wipes_unclean_state_and_restores_it() {
 
 /// The exact-count crash test: needs a broker that filters aborted transactions, so it is
 /// reported as ignored (with the reason) unless run with
-/// `KSTREAMS_BOOTSTRAP=host:port cargo test --workspace --test kafka_runtime -- --ignored`.
+/// `KSTREAMS_BOOTSTRAP=host:port cargo test --workspace --test e2e kafka_runtime -- --ignored`.
 #[test]
 #[ignore = "needs KSTREAMS_BOOTSTRAP = a real Kafka: no broker here filters aborted transactions"]
 fn exactly_once_crash_gives_exact_counts_on_a_real_kafka() {

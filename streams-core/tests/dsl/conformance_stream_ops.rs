@@ -4,13 +4,11 @@
 //! is given) is [`capture`] here: a `process` node that records `(key, value, timestamp)`.
 //! Java sources: `streams/src/test/java/org/apache/kafka/streams/kstream/internals/`.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{cached, s};
+use crate::common::{cached, s};
 use streams_core::*;
 
 /// What a capturing processor saw: `(key, value, timestamp)` in processing order.

@@ -1,8 +1,6 @@
 //! Shared by the example tests: an independent reading of `data/rides.csv` and of Kafka's
 //! windowing rules, so that expected results never come from the code under test.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;

@@ -2,11 +2,9 @@
 //! `KStreamSessionWindowAggregateProcessorTest`), translated to this crate through the
 //! TopologyTestDriver. Expected outputs are Kafka's.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{cached, drain, s, uncached};
+use crate::common::{cached, drain, s, uncached};
 use streams_core::*;
 
 type Out<V> = Vec<(Windowed<String>, Option<V>, i64)>;

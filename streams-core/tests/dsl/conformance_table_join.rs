@@ -3,11 +3,9 @@
 //! observable cases of `foreignkeyjoin/*Test`), translated case by case with Kafka's inputs and
 //! expected outputs.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::{cached, drain, s, uncached};
+use crate::common::{cached, drain, s, uncached};
 use streams_core::*;
 
 type Seen<V> = Arc<Mutex<Vec<(i32, Change<V>, i64)>>>;

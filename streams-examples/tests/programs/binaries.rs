@@ -5,8 +5,6 @@
 //! Tansu is found as in `tests/` (`TANSU_BIN`, else `target/tansu/tansu`; `make tansu`
 //! installs it). Every wait is bounded and fails with what the program printed so far.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -14,7 +12,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{csv_counts, csv_rides, simulate, MINUTE};
+use crate::common::{csv_counts, csv_rides, simulate, MINUTE};
 use streams_core::{EmbeddedCluster, Serde, StringSerde, TimeWindowedSerde};
 use streams_examples::{CountReader, GeneratorConfig, Ride, RideGenerator};
 use streams_tests::broker::TansuBroker;
