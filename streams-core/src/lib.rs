@@ -55,11 +55,11 @@ pub use kstream::{
     SessionWindowedCogroupedKStream, SessionWindowedKStream, StreamJoined, StreamsBuilder,
     Suppressed, TimeWindowedCogroupedKStream, TimeWindowedKStream, WindowedBy,
 };
-pub use processor::internals::node::TaskMetrics;
-pub use processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
+
 pub use processor::{
-    Cancellable, FixedKeyProcessor, FixedKeyProcessorContext, FixedKeyRecord, Processor,
-    ProcessorContext, PunctuationType, StateRestoreListener, TaskId, Topology, TopologyDescription,
+    murmur2_partition, Cancellable, FixedKeyProcessor, FixedKeyProcessorContext, FixedKeyRecord,
+    Processor, ProcessorContext, PunctuationType, StateRestoreListener, StreamPartitioner, TaskId,
+    TaskMetrics, Topology, TopologyDescription,
 };
 pub use record::{Header, Headers, Record, RecordMetadata};
 pub use serdes::{

@@ -35,14 +35,14 @@ use std::time::Duration;
 use crate::collector::{OutRecord, RecordCollector};
 use crate::config::StreamsConfig;
 use crate::error::{RecordLocation, RecordPart, Result, StreamsError};
-use crate::processor::internals::node::TaskMetrics;
-use crate::processor::internals::partitioner::murmur2_partition;
 use crate::processor::internals::plan::{TopicName, TopologyPlan};
 use crate::processor::internals::task::{StreamTask, TaskConfig};
 use crate::processor::internals::task_manager::{
     ChangelogEntry, ChangelogEvent, ChangelogReader, InputOffset, InputPartitions, ManagerConfig,
     OutputSink, RestoreListenerSlot, StartPosition, TaskManager,
 };
+use crate::processor::partitioner::murmur2_partition;
+use crate::processor::task_metrics::TaskMetrics;
 use crate::processor::topology::Topology;
 use crate::record::{Headers, RawRecord, Record};
 use crate::serdes::{deserialize_opt, serialize_into, Serde};

@@ -199,7 +199,7 @@ impl Shared {
     }
 
     /// Adds what tasks counted to the client's totals.
-    pub(crate) fn add_metrics(&self, m: &crate::processor::internals::node::TaskMetrics) {
+    pub(crate) fn add_metrics(&self, m: &crate::processor::task_metrics::TaskMetrics) {
         self.processed.fetch_add(m.processed, Ordering::Relaxed);
         self.dropped_records
             .fetch_add(m.dropped_records, Ordering::Relaxed);

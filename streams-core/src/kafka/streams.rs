@@ -166,8 +166,8 @@ impl KafkaStreams {
     /// Totals over every task this client has run: records processed, records dropped
     /// (undecodable under `LogAndContinue`, invalid timestamps skipped, late records for closed
     /// windows) and punctuations. Updated as the threads loop, so at most a batch behind.
-    pub fn metrics(&self) -> crate::processor::internals::node::TaskMetrics {
-        crate::processor::internals::node::TaskMetrics {
+    pub fn metrics(&self) -> crate::processor::task_metrics::TaskMetrics {
+        crate::processor::task_metrics::TaskMetrics {
             processed: self.shared.processed.load(Ordering::Relaxed),
             dropped_records: self.shared.dropped_records.load(Ordering::Relaxed),
             punctuations: self.shared.punctuations.load(Ordering::Relaxed),

@@ -711,7 +711,7 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
             st.output.producer.poll(Duration::ZERO);
             let skipped = take_skipped(&st.output.producer);
             if skipped > 0 {
-                shared.add_metrics(&crate::processor::internals::node::TaskMetrics {
+                shared.add_metrics(&crate::processor::task_metrics::TaskMetrics {
                     dropped_records: skipped,
                     ..Default::default()
                 });

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::processor::internals::partitioner::StreamPartitioner;
+use crate::processor::partitioner::StreamPartitioner;
 use crate::serdes::Serde;
 
 /// How [`KStream::repartition`](crate::KStream::repartition) writes its internal topic

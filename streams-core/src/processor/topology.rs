@@ -303,9 +303,7 @@ impl Topology {
         topic: SinkTopic<K, V>,
         key_serde: Arc<dyn crate::serdes::Serde<K>>,
         value_serde: Arc<dyn crate::serdes::Serde<V>>,
-        partitioner: Option<
-            Arc<dyn crate::processor::internals::partitioner::StreamPartitioner<K, V>>,
-        >,
+        partitioner: Option<Arc<dyn crate::processor::partitioner::StreamPartitioner<K, V>>>,
         parents: Vec<usize>,
     ) -> Result<usize> {
         let described = match &topic {

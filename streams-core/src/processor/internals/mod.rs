@@ -2,7 +2,6 @@
 
 pub(crate) mod dead_letter;
 pub(crate) mod node;
-pub(crate) mod partitioner;
 pub(crate) mod plan;
 pub(crate) mod processor_node;
 pub(crate) mod punctuation;

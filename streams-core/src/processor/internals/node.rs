@@ -15,26 +15,11 @@ use crate::config::{DeserializationHandler, TaskConfig};
 use crate::error::{RecordLocation, Result, StreamsError};
 use crate::processor::internals::punctuation::PunctuationQueue;
 use crate::processor::schedule::Cancellable;
+use crate::processor::task_metrics::TaskMetrics;
 use crate::record::{RawCopy, RawRecord, Record, RecordMetadata};
 use crate::state::store::{SharedCollector, StateStore};
 use crate::task_id::TaskId;
 use crate::timestamp::InvalidTimestampPolicy;
-
-/// Counters of one task.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct TaskMetrics {
-    /// Records taken from the input queues and processed.
-    pub processed: u64,
-    /// Records dropped (undecodable with `LogAndContinue`, invalid timestamps under `Skip`,
-    /// late records for closed windows).
-    pub dropped_records: u64,
-    /// Punctuator calls.
-    pub punctuations: u64,
-    /// Restorations that started over from the beginning of a changelog because the offset to
-    /// resume from was out of the changelog's range (it was truncated or recreated): the
-    /// store was wiped first.
-    pub restore_restarts: u64,
-}
 
 /// Everything of a task except its nodes.
 pub(crate) struct TaskState {

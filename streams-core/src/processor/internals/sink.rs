@@ -8,8 +8,8 @@ use crate::config::ExceptionHandler;
 use crate::error::{RecordPart, Result, StreamsError};
 use crate::processor::internals::dead_letter::dead_letter;
 use crate::processor::internals::node::{take_input, NodeInstance, RawCtx};
-use crate::processor::internals::partitioner::{murmur2_partition, StreamPartitioner};
 use crate::processor::internals::plan::TopicName;
+use crate::processor::partitioner::{murmur2_partition, StreamPartitioner};
 use crate::record::RecordMetadata;
 use crate::serdes::{serialize_into, Serde};
 

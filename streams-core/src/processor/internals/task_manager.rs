@@ -37,10 +37,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Result, StreamsError};
-use crate::processor::internals::node::TaskMetrics;
 use crate::processor::internals::plan::TopologyPlan;
 use crate::processor::internals::task::{StreamTask, TaskConfig, TaskEnv, CHECKPOINT_FILE};
 use crate::processor::restore_listener::StateRestoreListener;
+use crate::processor::task_metrics::TaskMetrics;
 use crate::record::RawRecord;
 use crate::state::cache::CacheBudget;
 use crate::state::internals::backends::Backends;

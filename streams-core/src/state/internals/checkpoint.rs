@@ -11,8 +11,6 @@
 //! Offsets are `>= 0`, or `-4` (Kafka's `OFFSET_UNKNOWN`). Like Kafka Streams, reading skips
 //! other negative offsets (with a warning) and writing refuses them.
 
-#![allow(dead_code)] // used by the state manager, which is being written
-
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{ErrorKind, Write};

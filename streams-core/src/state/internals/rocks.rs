@@ -19,7 +19,6 @@ use crate::error::{Result, StreamsError};
 use crate::state::internals::bytes_store::{BatchOp, BytesStore, Visitor};
 
 /// Config key of the memory bound shared by all RocksDB stores of a process.
-#[allow(dead_code)] // read by the config layer once persistent stores are wired in
 pub(crate) const TOTAL_MEMORY_CONFIG: &str = "rocksdb.total.memory.bytes";
 /// Default of [`TOTAL_MEMORY_CONFIG`]: 64 MiB.
 pub(crate) const DEFAULT_TOTAL_MEMORY_BYTES: usize = 64 << 20;
@@ -78,19 +77,19 @@ impl RocksShared {
     }
 
     /// The configured bound.
-    #[allow(dead_code)] // for metrics
+    #[cfg(test)] // read by the memory-bound test; metrics will read it too
     pub(crate) fn total_memory_bytes(&self) -> usize {
         self.total_memory_bytes
     }
 
     /// Bytes held by the memtables of all stores.
-    #[allow(dead_code)] // for metrics
+    #[cfg(test)] // read by the memory-bound test; metrics will read it too
     pub(crate) fn write_buffer_usage(&self) -> usize {
         self.write_buffers.get_usage()
     }
 
     /// Bytes held in the block cache, memtable reservations included.
-    #[allow(dead_code)] // for metrics
+    #[cfg(test)] // read by the memory-bound test; metrics will read it too
     pub(crate) fn cache_usage(&self) -> usize {
         self.cache.get_usage()
     }
@@ -199,12 +198,6 @@ impl RocksStore {
         })
     }
 
-    /// The store's directory.
-    #[allow(dead_code)] // for the state manager
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn failed(&self, what: &str, e: rocksdb::Error) -> StreamsError {
         StreamsError::Store {
             store: self.name.clone(),
@@ -301,7 +294,7 @@ impl BytesStore for RocksStore {
 
 /// Removes a store directory and everything in it; the store must be closed (dropped). A
 /// missing directory is not an error.
-#[allow(dead_code)] // for the state manager
+#[cfg(test)]
 pub(crate) fn destroy(dir: &Path) -> Result<()> {
     match std::fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
