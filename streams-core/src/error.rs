@@ -133,6 +133,9 @@ pub enum StreamsError {
         store: String,
         /// What failed.
         reason: String,
+        /// The underlying error (RocksDB's, a serde's), when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A store's local directory exists but cannot be opened: corrupt files, not a RocksDB
     /// directory, unreadable. The data is a cache of the changelog, so deleting it is safe.
@@ -148,6 +151,9 @@ pub enum StreamsError {
         store: String,
         /// What RocksDB (or the file system) reported.
         reason: String,
+        /// RocksDB's (or the file system's) error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A task's `.checkpoint` file cannot be parsed.
     #[error(
@@ -238,6 +244,10 @@ pub enum StreamsError {
         action: String,
         /// The broker's or client's error, with a hint where one helps.
         reason: String,
+        /// The client's error (an `rdkafka::error::KafkaError`), when one caused this; match on
+        /// it with `downcast_ref`.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// An instance of the application answered a stream thread's error with
     /// `ShutdownApplication`: every instance shuts down.
@@ -262,11 +272,49 @@ impl StreamsError {
         StreamsError::User(err.into())
     }
 
+    /// A broker failure described in words (no client error caused it).
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn broker(action: impl Into<String>, reason: impl std::fmt::Display) -> Self {
         StreamsError::Broker {
             action: action.into(),
             reason: reason.to_string(),
+            source: None,
+        }
+    }
+
+    /// A broker failure caused by the client's error `source`, which is kept.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub(crate) fn kafka(
+        action: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StreamsError::Broker {
+            action: action.into(),
+            reason: source.to_string(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A store failure described in words.
+    pub(crate) fn store(store: impl Into<String>, reason: impl Into<String>) -> Self {
+        StreamsError::Store {
+            store: store.into(),
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// A store failure caused by `source` (RocksDB's or a serde's error), which is kept; the
+    /// message says `what` failed, then the cause.
+    pub(crate) fn store_caused(
+        store: impl Into<String>,
+        what: impl std::fmt::Display,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StreamsError::Store {
+            store: store.into(),
+            reason: format!("{what}: {source}"),
+            source: Some(Box::new(source)),
         }
     }
 
@@ -323,3 +371,42 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Result alias used across the crate.
 pub type Result<T, E = StreamsError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn store_and_broker_errors_keep_their_cause() {
+        let serde = SerdeError::new("String", "not UTF-8");
+        let err = StreamsError::store_caused("counts", "cannot serialize a key", serde);
+        assert_eq!(
+            err.to_string(),
+            "state store `counts` failed: cannot serialize a key: serde `String` failed: not UTF-8"
+        );
+        let cause = err.source().expect("the serde error is kept");
+        assert_eq!(
+            cause
+                .downcast_ref::<SerdeError>()
+                .map(|e| e.reason.as_str()),
+            Some("not UTF-8")
+        );
+        assert!(StreamsError::store("counts", "closed").source().is_none());
+
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let err = StreamsError::kafka("create the consumer", io);
+        assert_eq!(
+            err.to_string(),
+            "Kafka: cannot create the consumer: refused"
+        );
+        let cause = err.source().expect("the client error is kept");
+        assert_eq!(
+            cause.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
+        assert!(StreamsError::broker("close the client", "timed out")
+            .source()
+            .is_none());
+    }
+}

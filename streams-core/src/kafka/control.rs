@@ -44,11 +44,11 @@ pub(crate) fn watch(
         .set("fetch.queue.backoff.ms", "10");
     let consumer: BaseConsumer = config
         .create()
-        .map_err(|e| StreamsError::broker(format!("create the consumer of `{topic}`"), e))?;
+        .map_err(|e| StreamsError::kafka(format!("create the consumer of `{topic}`"), e))?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(&topic, 0, Offset::End)
         .and_then(|()| consumer.assign(&tpl))
-        .map_err(|e| StreamsError::broker(format!("read `{topic}`"), e))?;
+        .map_err(|e| StreamsError::kafka(format!("read `{topic}`"), e))?;
     // Requests older than this client are not for it (some brokers answer "end" with an
     // offset before the last batch, so old records may be read again).
     let started = now_ms();
@@ -92,7 +92,7 @@ pub(crate) fn request_shutdown(
     let topic = topic(application_id);
     let producer: BaseProducer = config
         .create()
-        .map_err(|e| StreamsError::broker(format!("create a producer for `{topic}`"), e))?;
+        .map_err(|e| StreamsError::kafka(format!("create a producer for `{topic}`"), e))?;
     let headers = OwnedHeaders::new().insert(Header {
         key: "reason",
         value: Some(reason.as_bytes()),
@@ -106,9 +106,9 @@ pub(crate) fn request_shutdown(
                 .timestamp(now_ms()),
         )
         .map_err(|(e, _)| {
-            StreamsError::broker(format!("request an application shutdown on `{topic}`"), e)
+            StreamsError::kafka(format!("request an application shutdown on `{topic}`"), e)
         })?;
     producer.flush(Duration::from_secs(30)).map_err(|e| {
-        StreamsError::broker(format!("request an application shutdown on `{topic}`"), e)
+        StreamsError::kafka(format!("request an application shutdown on `{topic}`"), e)
     })
 }

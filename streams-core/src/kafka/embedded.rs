@@ -43,7 +43,7 @@ impl EmbeddedCluster {
         let client: BaseProducer = ClientConfig::new()
             .set("bootstrap.servers", "")
             .create()
-            .map_err(|e| StreamsError::broker("start the embedded cluster", e))?;
+            .map_err(|e| StreamsError::kafka("start the embedded cluster", e))?;
         let ptr = client.client().native_ptr();
         // SAFETY: `ptr` is a live librdkafka handle owned by `client`, which outlives the
         // cluster (dropped after it in `Drop`).
@@ -86,7 +86,7 @@ impl EmbeddedCluster {
         {
             Ok(())
         } else {
-            Err(StreamsError::broker(
+            Err(StreamsError::kafka(
                 format!(
                     "create topic `{topic}` with {partitions} partitions on the embedded cluster"
                 ),
@@ -108,7 +108,7 @@ impl EmbeddedCluster {
         if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
             Ok(())
         } else {
-            Err(StreamsError::broker(
+            Err(StreamsError::kafka(
                 format!("set broker {broker_id} {}", if up { "up" } else { "down" }),
                 rdkafka::error::RDKafkaErrorCode::from(err),
             ))
@@ -152,7 +152,7 @@ impl EmbeddedCluster {
         if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
             Ok(())
         } else {
-            Err(StreamsError::broker(
+            Err(StreamsError::kafka(
                 action(),
                 rdkafka::error::RDKafkaErrorCode::from(err),
             ))

@@ -56,7 +56,7 @@ impl KafkaChangelogReader {
     fn reader(&mut self, topic: &str) -> Result<&mut TopicReader> {
         if !self.topics.contains_key(topic) {
             let consumer: BaseConsumer = self.config.create().map_err(|e| {
-                StreamsError::broker(format!("create a {} consumer", self.purpose), e)
+                StreamsError::kafka(format!("create a {} consumer", self.purpose), e)
             })?;
             self.topics.insert(
                 topic.to_string(),
@@ -98,15 +98,15 @@ impl ChangelogReader for KafkaChangelogReader {
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(topic, partition, position)
             .map_err(|e| {
-                StreamsError::broker(format!("{purpose} `{topic}` partition {partition}"), e)
+                StreamsError::kafka(format!("{purpose} `{topic}` partition {partition}"), e)
             })?;
         if r.assigned.contains(&partition) {
             r.consumer.incremental_unassign(&tpl).map_err(|e| {
-                StreamsError::broker(format!("{purpose} `{topic}` partition {partition}"), e)
+                StreamsError::kafka(format!("{purpose} `{topic}` partition {partition}"), e)
             })?;
         }
         r.consumer.incremental_assign(&tpl).map_err(|e| {
-            StreamsError::broker(format!("{purpose} `{topic}` partition {partition}"), e)
+            StreamsError::kafka(format!("{purpose} `{topic}` partition {partition}"), e)
         })?;
         r.assigned.insert(partition);
         Ok(StartPosition::Valid)
@@ -122,7 +122,7 @@ impl ChangelogReader for KafkaChangelogReader {
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition(topic, partition);
         r.consumer.incremental_unassign(&tpl).map_err(|e| {
-            StreamsError::broker(
+            StreamsError::kafka(
                 format!(
                     "stop reading `{topic}` partition {partition} ({})",
                     self.purpose

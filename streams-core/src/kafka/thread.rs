@@ -201,7 +201,7 @@ impl RecordCollector for ProducerCollector {
             .producer
             .client()
             .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .map_err(|e| StreamsError::broker(format!("read metadata of topic `{topic}`"), e))?;
+            .map_err(|e| StreamsError::kafka(format!("read metadata of topic `{topic}`"), e))?;
         let n = md
             .topics()
             .iter()
@@ -309,12 +309,12 @@ impl InputPartitions for KafkaInput<'_> {
     fn pause(&mut self, partitions: &[(String, i32)]) -> Result<()> {
         self.0
             .pause(&partition_list(partitions))
-            .map_err(|e| StreamsError::broker(format!("pause {}", describe(partitions)), e))
+            .map_err(|e| StreamsError::kafka(format!("pause {}", describe(partitions)), e))
     }
     fn resume(&mut self, partitions: &[(String, i32)]) -> Result<()> {
         self.0
             .resume(&partition_list(partitions))
-            .map_err(|e| StreamsError::broker(format!("resume {}", describe(partitions)), e))
+            .map_err(|e| StreamsError::kafka(format!("resume {}", describe(partitions)), e))
     }
 }
 
@@ -347,7 +347,7 @@ impl OutputSink for KafkaSink<'_> {
         for o in offsets {
             tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.offset))
                 .map_err(|e| {
-                    StreamsError::broker(
+                    StreamsError::kafka(
                         format!(
                             "commit offset {} of `{}` partition {}",
                             o.offset, o.topic, o.partition
@@ -360,7 +360,7 @@ impl OutputSink for KafkaSink<'_> {
             return self.commit_transaction(&tpl);
         }
         self.out.producer.flush(FLUSH_TIMEOUT).map_err(|e| {
-            StreamsError::broker("flush the producer (wait for acknowledgements)", e)
+            StreamsError::kafka("flush the producer (wait for acknowledgements)", e)
         })?;
         if let Some(why) = take_delivery_failure(&self.out.producer)? {
             return Err(StreamsError::broker("deliver records", why));
@@ -378,7 +378,7 @@ impl OutputSink for KafkaSink<'_> {
                     tracing::warn!(thread = self.setup.index, error = %e, "offset commit failed; retrying at the next commit");
                 }
                 Err(e) => {
-                    return Err(StreamsError::broker(
+                    return Err(StreamsError::kafka(
                         format!(
                             "commit the input offsets of {} partitions: every commit failed for \
                              {:?}, more than `task.timeout.ms` ({:?})",
@@ -445,7 +445,7 @@ impl KafkaSink<'_> {
             Ok(()) => {
                 producer
                     .begin_transaction()
-                    .map_err(|e| StreamsError::broker("begin a transaction", e))?;
+                    .map_err(|e| StreamsError::kafka("begin a transaction", e))?;
                 self.out.last_offsets_commit = Instant::now();
                 self.out.committed = offsets_list(offsets);
                 return Ok(true);
@@ -470,7 +470,7 @@ impl KafkaSink<'_> {
         if aborted {
             producer
                 .begin_transaction()
-                .map_err(|e| StreamsError::broker("begin a transaction", e))?;
+                .map_err(|e| StreamsError::kafka("begin a transaction", e))?;
         } else {
             // Fenced or otherwise fatal: a new producer (same transactional.id) fences whatever
             // is left of the old one.
@@ -606,14 +606,14 @@ fn create_producer(setup: &ThreadSetup) -> Result<Rc<Producer_>> {
             production: setup.task_config.production,
             internal: setup.internal_topics.clone(),
         })
-        .map_err(|e| StreamsError::broker("create the producer", e))?;
+        .map_err(|e| StreamsError::kafka("create the producer", e))?;
     if setup.exactly_once {
         producer.init_transactions(TXN_TIMEOUT).map_err(|e| {
-            StreamsError::broker("initialize the transactional producer (exactly_once_v2)", e)
+            StreamsError::kafka("initialize the transactional producer (exactly_once_v2)", e)
         })?;
         producer
             .begin_transaction()
-            .map_err(|e| StreamsError::broker("begin a transaction", e))?;
+            .map_err(|e| StreamsError::kafka("begin a transaction", e))?;
     }
     Ok(Rc::new(producer))
 }
@@ -627,11 +627,11 @@ fn run_inner(setup: ThreadSetup) -> Result<()> {
     let consumer: Consumer_ = setup
         .consumer
         .create_with_context(RebalanceContext)
-        .map_err(|e| StreamsError::broker("create the consumer", e))?;
+        .map_err(|e| StreamsError::kafka("create the consumer", e))?;
     let topics: Vec<&str> = setup.source_topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topics)
-        .map_err(|e| StreamsError::broker(format!("subscribe to {topics:?}"), e))?;
+        .map_err(|e| StreamsError::kafka(format!("subscribe to {topics:?}"), e))?;
     let manager = TaskManager::new(
         ManagerConfig {
             application_id: setup.application_id.clone(),
@@ -931,7 +931,7 @@ impl ThreadState {
             .collect();
         consumer
             .subscribe(&topics)
-            .map_err(|e| StreamsError::broker(format!("subscribe to {topics:?} again"), e))
+            .map_err(|e| StreamsError::kafka(format!("subscribe to {topics:?} again"), e))
     }
 }
 

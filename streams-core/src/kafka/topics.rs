@@ -42,7 +42,7 @@ impl<'a> Topics<'a> {
         config.set("allow.auto.create.topics", "false");
         let metadata: BaseConsumer = config
             .create()
-            .map_err(|e| StreamsError::broker("create a metadata client", e))?;
+            .map_err(|e| StreamsError::kafka("create a metadata client", e))?;
         Ok(Topics {
             metadata,
             admin_config,
@@ -66,11 +66,10 @@ impl<'a> Topics<'a> {
     fn metadata(&self) -> Result<rdkafka::metadata::Metadata> {
         self.metadata
             .fetch_metadata(None, METADATA_TIMEOUT)
-            .map_err(|e| {
-                StreamsError::broker(
-                    "read cluster metadata",
-                    format!("{e} (is `bootstrap.servers` right and the cluster up?)"),
-                )
+            .map_err(|e| StreamsError::Broker {
+                action: "read cluster metadata".into(),
+                reason: format!("{e} (is `bootstrap.servers` right and the cluster up?)"),
+                source: Some(Box::new(e)),
             })
     }
 
@@ -148,7 +147,7 @@ impl<'a> Topics<'a> {
         let admin: AdminClient<DefaultClientContext> = self
             .admin_config
             .create()
-            .map_err(|e| StreamsError::broker("create an admin client", e))?;
+            .map_err(|e| StreamsError::kafka("create an admin client", e))?;
         let new_topics: Vec<NewTopic<'_>> = specs
             .iter()
             .map(|s| {
@@ -165,11 +164,11 @@ impl<'a> Topics<'a> {
             .collect();
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
         let results = futures::executor::block_on(admin.create_topics(&new_topics, &options))
-            .map_err(|e| StreamsError::broker("create internal topics", e))?;
+            .map_err(|e| StreamsError::kafka("create internal topics", e))?;
         for r in results {
             if let Err((name, code)) = r {
                 if code != RDKafkaErrorCode::TopicAlreadyExists {
-                    return Err(StreamsError::broker(
+                    return Err(StreamsError::kafka(
                         format!("create internal topic `{name}`"),
                         code,
                     ));

@@ -419,10 +419,11 @@ struct CombinedKeys<K, KO> {
 
 impl<K: 'static, KO: 'static> CombinedKeys<K, KO> {
     fn err(&self, what: &str, e: SerdeError) -> StreamsError {
-        StreamsError::Store {
-            store: self.store.clone(),
-            reason: format!("cannot serialize the {what} of a subscription key: {e}"),
-        }
+        StreamsError::store_caused(
+            self.store.clone(),
+            format!("cannot serialize the {what} of a subscription key"),
+            e,
+        )
     }
     /// The prefix of every key of `fk`'s subscribers.
     fn prefix(&mut self, fk: &KO) -> Result<&Vec<u8>> {
@@ -431,9 +432,8 @@ impl<K: 'static, KO: 'static> CombinedKeys<K, KO> {
         if let Err(e) = self.fk_serde.serialize(fk, &mut self.buf) {
             return Err(self.err("foreign key", e));
         }
-        let len = u32::try_from(self.buf.len() - 4).map_err(|_| StreamsError::Store {
-            store: self.store.clone(),
-            reason: "a foreign key longer than 4 GiB".into(),
+        let len = u32::try_from(self.buf.len() - 4).map_err(|_| {
+            StreamsError::store(self.store.clone(), "a foreign key longer than 4 GiB")
         })?;
         self.buf[..4].copy_from_slice(&len.to_be_bytes());
         Ok(&self.buf)

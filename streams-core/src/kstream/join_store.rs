@@ -128,12 +128,13 @@ impl<K: Clone + 'static, V: Clone + 'static> JoinWindowStore<K, V> {
         // The bounds as store keys, built from one serialization of the key: (key, from, 0)
         // and just past (key, to, u32::MAX).
         let mut lo = Vec::with_capacity(32);
-        self.key_serde
-            .serialize(key, &mut lo)
-            .map_err(|e| StreamsError::Store {
-                store: StateStore::name(&self.kv).to_string(),
-                reason: format!("cannot serialize a key: {e}"),
-            })?;
+        self.key_serde.serialize(key, &mut lo).map_err(|e| {
+            StreamsError::store_caused(
+                StateStore::name(&self.kv).to_string(),
+                "cannot serialize a key",
+                e,
+            )
+        })?;
         let key_len = lo.len();
         let mut hi = lo.clone();
         lo.extend_from_slice(&from.to_be_bytes());

@@ -324,9 +324,12 @@ impl<K: Data, V: Data> Suppress<K, V> {
         self.key_buf.clear();
         self.key_serde
             .serialize(&record.key, &mut self.key_buf)
-            .map_err(|e| StreamsError::Store {
-                store: self.store_name.clone(),
-                reason: format!("cannot serialize a key for the suppression buffer: {e}"),
+            .map_err(|e| {
+                StreamsError::store_caused(
+                    self.store_name.clone(),
+                    "cannot serialize a key for the suppression buffer",
+                    e,
+                )
             })?;
         let key_bytes = self.key_buf.clone();
         let (due, old) = match self.entries.remove(&key_bytes) {
@@ -431,9 +434,9 @@ impl<K: Data, V: Data> Processor<K, Change<V>> for Suppress<K, V> {
             match self.config.when_full {
                 WhenFull::EmitEarly => self.emit_first(ctx)?,
                 WhenFull::ShutDown => {
-                    return Err(StreamsError::Store {
-                        store: self.store_name.clone(),
-                        reason: format!(
+                    return Err(StreamsError::store(
+                        self.store_name.clone(),
+                        format!(
                             "the suppression buffer is full ({} keys, {} bytes; limits {:?} keys, \
                              {:?} bytes) and may not emit early: raise BufferConfig's limits or \
                              use BufferConfig::unbounded()",
@@ -442,7 +445,7 @@ impl<K: Data, V: Data> Processor<K, Change<V>> for Suppress<K, V> {
                             self.config.max_records,
                             self.config.max_bytes
                         ),
-                    })
+                    ))
                 }
             }
         }

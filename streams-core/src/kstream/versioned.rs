@@ -316,10 +316,7 @@ impl<K: Data, V: Data> GraceState<K, V> {
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StreamsError {
-        StreamsError::Store {
-            store: self.def.store_name.clone(),
-            reason: e.to_string(),
-        }
+        StreamsError::store(self.def.store_name.clone(), e.to_string())
     }
 
     /// Buffers `r` unless it is already past the grace period (then it is returned, to join

@@ -37,12 +37,11 @@ impl GlobalStoreCell {
     }
 
     fn closed(&self) -> StreamsError {
-        StreamsError::Store {
-            store: self.name.clone(),
-            reason: "the global store is not open (the application is not running or was \
-                     closed)"
-                .into(),
-        }
+        StreamsError::store(
+            self.name.clone(),
+            "the global store is not open (the application is not running or was \
+                     closed)",
+        )
     }
 
     /// Installs the backend (replacing and dropping a previous one).
@@ -263,23 +262,20 @@ impl<K: 'static, V: 'static> GlobalKeyValueStore<K, V> {
     }
 
     fn err(&self, what: &str, e: SerdeError) -> StreamsError {
-        StreamsError::Store {
-            store: self.cell.name.clone(),
-            reason: format!("cannot {what}: {e}"),
-        }
+        StreamsError::store_caused(self.cell.name.clone(), format!("cannot {what}"), e)
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<(V, i64)> {
         if bytes.len() < 8 {
-            return Err(StreamsError::Store {
-                store: self.cell.name.clone(),
-                reason: format!(
+            return Err(StreamsError::store(
+                self.cell.name.clone(),
+                format!(
                     "stored value has {} bytes, expected an 8-byte timestamp prefix; delete the \
                      global store's directory (state.dir/<application.id>/global) to rebuild it \
                      from its topic",
                     bytes.len()
                 ),
-            });
+            ));
         }
         let (ts, v) = bytes.split_at(8);
         let mut a = [0u8; 8];

@@ -185,12 +185,11 @@ struct ClosedStore(String);
 
 impl ClosedStore {
     fn err(&self) -> StreamsError {
-        StreamsError::Store {
-            store: self.0.clone(),
-            reason: "the store is closed (its task was closed, restarted or moved); get a new \
-                     handle from the context or the driver"
-                .into(),
-        }
+        StreamsError::store(
+            self.0.clone(),
+            "the store is closed (its task was closed, restarted or moved); get a new \
+                     handle from the context or the driver",
+        )
     }
 }
 
@@ -293,14 +292,14 @@ impl<K, V> Clone for KeyValueStore<K, V> {
 
 fn decode_ts<'a>(name: &str, bytes: &'a [u8]) -> Result<(i64, &'a [u8])> {
     if bytes.len() < 8 {
-        return Err(StreamsError::Store {
-            store: name.to_string(),
-            reason: format!(
+        return Err(StreamsError::store(
+            name.to_string(),
+            format!(
                 "stored value has {} bytes, expected an 8-byte timestamp prefix; the store's data \
                  is corrupt: delete the task's state directory to restore it from the changelog",
                 bytes.len()
             ),
-        });
+        ));
     }
     let (ts, v) = bytes.split_at(8);
     let mut a = [0u8; 8];
@@ -310,19 +309,15 @@ fn decode_ts<'a>(name: &str, bytes: &'a [u8]) -> Result<(i64, &'a [u8])> {
 
 impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
     fn err(&self, reason: impl std::fmt::Display) -> StreamsError {
-        StreamsError::Store {
-            store: self.name.clone(),
-            reason: reason.to_string(),
-        }
+        StreamsError::store(self.name.clone(), reason.to_string())
     }
 
     fn encode_key(&mut self, key: &K) -> Result<()> {
         self.key_buf.clear();
         let (buf, serde) = (&mut self.key_buf, &self.key_serde);
-        serde.serialize(key, buf).map_err(|e| StreamsError::Store {
-            store: self.name.clone(),
-            reason: format!("cannot serialize a key: {e}"),
-        })
+        serde
+            .serialize(key, buf)
+            .map_err(|e| StreamsError::store_caused(self.name.clone(), "cannot serialize a key", e))
     }
 
     /// Reads `key_buf` from the backend (not when its time is newer than anything there).
@@ -478,10 +473,11 @@ impl<K: Clone + 'static, V: Clone + 'static> KvInner<K, V> {
                         let start = arena.len();
                         arena.extend_from_slice(&e.timestamp.to_be_bytes());
                         self.value_serde.serialize(v, &mut arena).map_err(|err| {
-                            StreamsError::Store {
-                                store: self.name.clone(),
-                                reason: format!("cannot serialize a value: {err}"),
-                            }
+                            StreamsError::store_caused(
+                                self.name.clone(),
+                                "cannot serialize a value",
+                                err,
+                            )
                         })?;
                         spans.push((k.as_slice(), Some((start, arena.len())), e.timestamp));
                     }

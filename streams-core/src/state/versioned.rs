@@ -182,11 +182,12 @@ impl<K: 'static, V: 'static> VersionedKeyValueStoreBuilder<K, V> {
         let dir = ctx.task_dir.join(&self.name);
         let backend = ctx.backends.open(self.store_type, &self.name, &dir)?;
         let observed = match backend.get(&[META])? {
-            Some(b) => read_i64(&b).ok_or_else(|| StreamsError::Store {
-                store: self.name.clone(),
-                reason: "the stored stream time is corrupt: delete the task's state directory \
-                         to restore the store from its changelog"
-                    .into(),
+            Some(b) => read_i64(&b).ok_or_else(|| {
+                StreamsError::store(
+                    self.name.clone(),
+                    "the stored stream time is corrupt: delete the task's state directory \
+                         to restore the store from its changelog",
+                )
             })?,
             None => i64::MIN,
         };
@@ -356,10 +357,7 @@ fn encode_version(time: i64, value: Option<&[u8]>) -> Vec<u8> {
 
 impl<K: 'static, V: 'static> Inner<K, V> {
     fn err(&self, reason: impl std::fmt::Display) -> StreamsError {
-        StreamsError::Store {
-            store: self.name.clone(),
-            reason: reason.to_string(),
-        }
+        StreamsError::store(self.name.clone(), reason.to_string())
     }
 
     fn backend(&self) -> Result<&dyn BytesStore> {
@@ -575,10 +573,10 @@ impl<K: 'static, V: 'static> Inner<K, V> {
                 .iter()
                 .map(|(k, v)| (k.as_slice(), v.as_deref()))
                 .collect();
-            let backend = self.backend.as_mut().ok_or_else(|| StreamsError::Store {
-                store: self.name.clone(),
-                reason: "closed".into(),
-            })?;
+            let backend = self
+                .backend
+                .as_mut()
+                .ok_or_else(|| StreamsError::store(self.name.clone(), "closed"))?;
             backend.write_batch(&ops)?;
             drop(ops);
             self.pending.clear();
@@ -661,10 +659,10 @@ impl<K: 'static, V: 'static> Inner<K, V> {
         }
         if !deletes.is_empty() {
             let ops: Vec<BatchOp<'_>> = deletes.iter().map(|k| (k.as_slice(), None)).collect();
-            let backend = self.backend.as_mut().ok_or_else(|| StreamsError::Store {
-                store: self.name.clone(),
-                reason: "closed".into(),
-            })?;
+            let backend = self
+                .backend
+                .as_mut()
+                .ok_or_else(|| StreamsError::store(self.name.clone(), "closed"))?;
             backend.write_batch(&ops)?;
         }
         self.expired_through = cutoff;

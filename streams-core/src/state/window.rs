@@ -116,10 +116,7 @@ impl<K: Clone + 'static, V: Clone + 'static> WindowStore<K, V> {
         let mut key_bytes = Vec::new();
         self.key_serde
             .serialize(key, &mut key_bytes)
-            .map_err(|e| StreamsError::Store {
-                store: self.kv_name(),
-                reason: format!("cannot serialize a key: {e}"),
-            })?;
+            .map_err(|e| StreamsError::store_caused(self.kv_name(), "cannot serialize a key", e))?;
         let time_from = time_from.max(0);
         let from = self.windowed(key, time_from);
         let to = self.windowed(key, time_to);
@@ -303,12 +300,13 @@ impl<K: Clone + 'static, V: Clone + 'static> SessionStore<K, V> {
         latest_start: i64,
     ) -> Result<Vec<(Window, V)>> {
         let mut key_bytes = Vec::new();
-        self.key_serde
-            .serialize(key, &mut key_bytes)
-            .map_err(|e| StreamsError::Store {
-                store: StateStore::name(&self.kv).to_string(),
-                reason: format!("cannot serialize a key: {e}"),
-            })?;
+        self.key_serde.serialize(key, &mut key_bytes).map_err(|e| {
+            StreamsError::store_caused(
+                StateStore::name(&self.kv).to_string(),
+                "cannot serialize a key",
+                e,
+            )
+        })?;
         let earliest_end = earliest_end.max(0);
         let from = Windowed::new(key.clone(), Window::new(0, earliest_end));
         let to = Windowed::new(key.clone(), Window::new(i64::MAX, i64::MAX));

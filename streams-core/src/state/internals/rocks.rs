@@ -149,16 +149,29 @@ impl RocksStore {
     /// An existing directory that RocksDB cannot open gives [`StreamsError::CorruptState`]; a
     /// directory locked by another open instance gives [`StreamsError::Store`].
     pub(crate) fn open(store_name: &str, dir: &Path, shared: &RocksShared) -> Result<RocksStore> {
-        let corrupt = |reason: String| StreamsError::CorruptState {
-            path: dir.to_path_buf(),
-            store: store_name.to_string(),
-            reason,
+        let corrupt = |reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>| {
+            StreamsError::CorruptState {
+                path: dir.to_path_buf(),
+                store: store_name.to_string(),
+                reason,
+                source,
+            }
         };
         let existed = match std::fs::metadata(dir) {
             Ok(meta) if meta.is_dir() => true,
-            Ok(_) => return Err(corrupt("the path exists but is not a directory".into())),
+            Ok(_) => {
+                return Err(corrupt(
+                    "the path exists but is not a directory".into(),
+                    None,
+                ))
+            }
             Err(e) if e.kind() == ErrorKind::NotFound => false,
-            Err(e) => return Err(corrupt(format!("cannot inspect it: {e}"))),
+            Err(e) => {
+                return Err(corrupt(
+                    format!("cannot inspect it: {e}"),
+                    Some(Box::new(e)),
+                ))
+            }
         };
         if !existed {
             std::fs::create_dir_all(dir).map_err(|source| StreamsError::StateIo {
@@ -168,24 +181,26 @@ impl RocksStore {
             })?;
         }
         let db = DB::open(&shared.options(), dir).map_err(|e| {
-            let reason = e.into_string();
+            let reason = e.to_string();
             if is_lock_error(&reason) {
-                StreamsError::Store {
-                    store: store_name.to_string(),
-                    reason: format!(
+                StreamsError::store_caused(
+                    store_name,
+                    format!(
                         "cannot open `{}`: it is in use by another open instance of this store \
                          (another application instance with the same `state.dir` and \
-                         `application.id`, or a store that was not closed): {reason}",
+                         `application.id`, or a store that was not closed)",
                         dir.display()
                     ),
-                }
+                    e,
+                )
             } else if existed {
-                corrupt(reason)
+                corrupt(reason, Some(Box::new(e)))
             } else {
-                StreamsError::Store {
-                    store: store_name.to_string(),
-                    reason: format!("cannot create RocksDB in `{}`: {reason}", dir.display()),
-                }
+                StreamsError::store_caused(
+                    store_name,
+                    format!("cannot create RocksDB in `{}`", dir.display()),
+                    e,
+                )
             }
         })?;
         let mut write_opts = WriteOptions::default();
@@ -199,10 +214,11 @@ impl RocksStore {
     }
 
     fn failed(&self, what: &str, e: rocksdb::Error) -> StreamsError {
-        StreamsError::Store {
-            store: self.name.clone(),
-            reason: format!("RocksDB {what} in `{}` failed: {e}", self.dir.display()),
-        }
+        StreamsError::store_caused(
+            self.name.clone(),
+            format!("RocksDB {what} in `{}` failed", self.dir.display()),
+            e,
+        )
     }
 }
 
@@ -543,6 +559,12 @@ mod tests {
         std::fs::write(tmp.path().join("CURRENT"), b"\x00\x01junk").unwrap();
         std::fs::write(tmp.path().join("000001.sst"), b"not an sst").unwrap();
         let err = RocksStore::open("counts", tmp.path(), &shared).unwrap_err();
+        // RocksDB's own error is kept as the cause, for callers that match on it.
+        let cause = std::error::Error::source(&err).expect("RocksDB's error is the source");
+        assert!(
+            cause.downcast_ref::<rocksdb::Error>().is_some(),
+            "{cause:?}"
+        );
         assert_corrupt(err, tmp.path());
         // A CURRENT file that names a manifest that does not exist.
         std::fs::write(tmp.path().join("CURRENT"), b"MANIFEST-000042\n").unwrap();
