@@ -35,8 +35,8 @@ pub(crate) enum ThreadPhase {
     Failed,
 }
 
-pub(crate) type StateListener = Box<dyn Fn(KafkaStreamsState, KafkaStreamsState) + Send + Sync>;
-pub(crate) type ErrorHandler =
+pub(super) type StateListener = Box<dyn Fn(KafkaStreamsState, KafkaStreamsState) + Send + Sync>;
+pub(super) type ErrorHandler =
     Box<dyn Fn(&StreamsError) -> StreamThreadExceptionResponse + Send + Sync>;
 
 /// What to do when a stream thread fails with an error (Kafka Streams'
@@ -58,33 +58,33 @@ pub enum StreamThreadExceptionResponse {
     ShutdownApplication,
 }
 
-pub(crate) struct SharedInner {
-    pub(crate) phases: Vec<ThreadPhase>,
-    pub(crate) state: KafkaStreamsState,
-    pub(crate) error: Option<StreamsError>,
+pub(super) struct SharedInner {
+    pub(super) phases: Vec<ThreadPhase>,
+    pub(super) state: KafkaStreamsState,
+    pub(super) error: Option<StreamsError>,
     /// State changes (new, old) not yet given to the state listener, oldest first.
-    pub(crate) unreported: VecDeque<(KafkaStreamsState, KafkaStreamsState)>,
+    pub(super) unreported: VecDeque<(KafkaStreamsState, KafkaStreamsState)>,
 }
 
 /// What the client and its threads share.
 pub(crate) struct Shared {
-    pub(crate) shutdown: AtomicBool,
-    pub(crate) inner: Mutex<SharedInner>,
-    pub(crate) changed: Condvar,
-    pub(crate) listener: Mutex<Option<StateListener>>,
-    pub(crate) error_handler: Mutex<Option<ErrorHandler>>,
-    pub(crate) restore_listener: RestoreListenerSlot,
+    pub(super) shutdown: AtomicBool,
+    pub(super) inner: Mutex<SharedInner>,
+    pub(super) changed: Condvar,
+    pub(super) listener: Mutex<Option<StateListener>>,
+    pub(super) error_handler: Mutex<Option<ErrorHandler>>,
+    pub(super) restore_listener: RestoreListenerSlot,
     /// Threads replaced after an error so far.
-    pub(crate) replaced_threads: std::sync::atomic::AtomicUsize,
+    pub(super) replaced_threads: std::sync::atomic::AtomicUsize,
     /// Totals over every task this client ran (`TaskMetrics`' counters).
-    pub(crate) processed: AtomicU64,
-    pub(crate) dropped_records: AtomicU64,
-    pub(crate) punctuations: AtomicU64,
-    pub(crate) restore_restarts: AtomicU64,
+    pub(super) processed: AtomicU64,
+    pub(super) dropped_records: AtomicU64,
+    pub(super) punctuations: AtomicU64,
+    pub(super) restore_restarts: AtomicU64,
 }
 
 impl Shared {
-    pub(crate) fn new() -> Shared {
+    pub(super) fn new() -> Shared {
         Shared {
             shutdown: AtomicBool::new(false),
             inner: Mutex::new(SharedInner {
@@ -105,7 +105,7 @@ impl Shared {
         }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, SharedInner> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, SharedInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -113,7 +113,7 @@ impl Shared {
     /// [`Self::report_state_changes`] calls once the lock is released: a listener may then call
     /// back into the client (`state()`, `wait_for_state`) or take locks of its own without a
     /// deadlock, as in Kafka Streams, which also calls it outside its state lock.
-    pub(crate) fn set_state(&self, inner: &mut SharedInner, new: KafkaStreamsState) {
+    pub(super) fn set_state(&self, inner: &mut SharedInner, new: KafkaStreamsState) {
         let old = inner.state;
         if old == new {
             return;
@@ -128,7 +128,7 @@ impl Shared {
     /// lock. One thread reports at a time: a change queued while another thread (or the
     /// listener itself, on this thread) is reporting is reported by that thread before it
     /// stops. A panic in the listener is logged and does not stop the client.
-    pub(crate) fn report_state_changes(&self) {
+    pub(super) fn report_state_changes(&self) {
         loop {
             let listener = match self.listener.try_lock() {
                 Ok(guard) => guard,
@@ -157,12 +157,12 @@ impl Shared {
         }
     }
 
-    pub(crate) fn set_phase(&self, thread: usize, phase: ThreadPhase) {
+    pub(super) fn set_phase(&self, thread: usize, phase: ThreadPhase) {
         self.set_phase_locked(thread, phase);
         self.report_state_changes();
     }
 
-    pub(crate) fn set_phase_locked(&self, thread: usize, phase: ThreadPhase) {
+    pub(super) fn set_phase_locked(&self, thread: usize, phase: ThreadPhase) {
         let mut inner = self.lock();
         if let Some(p) = inner.phases.get_mut(thread) {
             *p = phase;
@@ -183,7 +183,7 @@ impl Shared {
     }
 
     /// What the user's handler says about a thread's error (shut the client down without one).
-    pub(crate) fn response_to(&self, error: &StreamsError) -> StreamThreadExceptionResponse {
+    pub(super) fn response_to(&self, error: &StreamsError) -> StreamThreadExceptionResponse {
         if self.shutdown.load(Ordering::Relaxed) {
             return StreamThreadExceptionResponse::ShutdownClient;
         }
@@ -199,7 +199,7 @@ impl Shared {
     }
 
     /// Adds what tasks counted to the client's totals.
-    pub(crate) fn add_metrics(&self, m: &crate::processor::task_metrics::TaskMetrics) {
+    pub(super) fn add_metrics(&self, m: &crate::processor::task_metrics::TaskMetrics) {
         self.processed.fetch_add(m.processed, Ordering::Relaxed);
         self.dropped_records
             .fetch_add(m.dropped_records, Ordering::Relaxed);
@@ -210,7 +210,7 @@ impl Shared {
     }
 
     /// A thread failed: the client shuts down (the other threads commit and close).
-    pub(crate) fn fail(&self, thread: usize, error: StreamsError) {
+    pub(super) fn fail(&self, thread: usize, error: StreamsError) {
         self.shutdown.store(true, Ordering::Relaxed);
         {
             let mut inner = self.lock();

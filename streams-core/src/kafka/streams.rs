@@ -598,7 +598,7 @@ impl Drop for KafkaStreams {
 /// The process id of this instance, kept in `<state.dir>/<application.id>/` so that it survives
 /// restarts (Kafka Streams keeps it in `kafka-streams-process-metadata` for the same reason): the
 /// transactional ids derive from it.
-pub(crate) fn process_id(state_dir: &std::path::Path) -> Result<String> {
+pub(super) fn process_id(state_dir: &std::path::Path) -> Result<String> {
     use std::hash::{BuildHasher, Hasher};
     let path = state_dir.join("kafka-streams-process-metadata");
     let io = |action: &str, source: std::io::Error| StreamsError::StateIo {

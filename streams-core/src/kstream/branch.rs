@@ -8,12 +8,12 @@ use crate::kstream::internals::*;
 use crate::kstream::stream::KStream;
 
 /// What a branch does with its stream: `None` consumes it, `Some` returns it by name.
-pub(crate) type Chain<K, V> = Box<dyn FnOnce(KStream<K, V>) -> Option<KStream<K, V>>>;
+type Chain<K, V> = Box<dyn FnOnce(KStream<K, V>) -> Option<KStream<K, V>>>;
 
 /// One branch of [`KStream::split`]: its name and what to do with its stream.
 pub struct Branched<K, V> {
-    pub(crate) name: Option<String>,
-    pub(crate) chain: Option<Chain<K, V>>,
+    name: Option<String>,
+    chain: Option<Chain<K, V>>,
 }
 
 impl<K: 'static, V: 'static> Branched<K, V> {
@@ -97,10 +97,10 @@ impl<K: Data, V: Data> KStream<K, V> {
 /// exist even without a terminal `default_branch` / `no_default_branch`: dropping this adds
 /// them (records matching no predicate are then dropped).
 pub struct BranchedKStream<K: Data, V: Data> {
-    pub(crate) stream: KStream<K, V>,
-    pub(crate) prefix: String,
-    pub(crate) branches: Vec<(Predicate<K, V>, Branched<K, V>)>,
-    pub(crate) finished: bool,
+    stream: KStream<K, V>,
+    prefix: String,
+    branches: Vec<(Predicate<K, V>, Branched<K, V>)>,
+    finished: bool,
 }
 
 impl<K: Data, V: Data> Drop for BranchedKStream<K, V> {
@@ -135,7 +135,7 @@ impl<K: Data, V: Data> BranchedKStream<K, V> {
         self.finish(false)
     }
 
-    pub(crate) fn finish(&mut self, has_default: bool) -> HashMap<String, KStream<K, V>> {
+    fn finish(&mut self, has_default: bool) -> HashMap<String, KStream<K, V>> {
         self.finished = true;
         let branches = std::mem::take(&mut self.branches);
         let n = branches.len();

@@ -43,7 +43,7 @@ use crate::kstream::stream::KStream;
 /// # Ok::<(), StreamsError>(())
 /// ```
 pub struct StreamsBuilder {
-    pub(crate) inner: Rc<RefCell<BuilderInner>>,
+    pub(super) inner: Rc<RefCell<BuilderInner>>,
 }
 
 impl Default for StreamsBuilder {

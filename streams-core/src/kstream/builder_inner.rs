@@ -17,28 +17,28 @@ use crate::processor::topology::Topology;
 use crate::serdes::{builtin_default, Serde};
 use crate::timestamp::RecordTimestamp;
 
-pub(crate) const INVALID: usize = usize::MAX;
+pub(super) const INVALID: usize = usize::MAX;
 
-pub(crate) struct BuilderInner {
-    pub(crate) topology: Topology,
-    pub(crate) index: usize,
-    pub(crate) defaults: HashMap<TypeId, Box<dyn Any>>,
+pub(super) struct BuilderInner {
+    pub(super) topology: Topology,
+    pub(super) index: usize,
+    pub(super) defaults: HashMap<TypeId, Box<dyn Any>>,
     /// Repartition topic (without the application id) -> (the node written into it, the
     /// source node reading it back): a named grouping reuses its repartition.
-    pub(crate) repartitions: HashMap<String, (usize, usize)>,
+    pub(super) repartitions: HashMap<String, (usize, usize)>,
     /// Source nodes of `stream` / `stream_from` with their topics: streaming the same topics
     /// again shares the node.
-    pub(crate) shared_sources: Vec<(Vec<TopicName>, usize)>,
+    pub(super) shared_sources: Vec<(Vec<TopicName>, usize)>,
     /// Tables without a store of their own (Kafka's not-materialized `KTable`s), by node: the
     /// "send old values" flags of the filters up to the nearest store, which a downstream
     /// operation that needs old values sets. A table node not listed has a store.
-    pub(crate) unmaterialized: HashMap<usize, Vec<Arc<AtomicBool>>>,
+    pub(super) unmaterialized: HashMap<usize, Vec<Arc<AtomicBool>>>,
 }
 
 impl BuilderInner {
     /// The serde to use for `T`: the one given, else the one the stream knows, else a default
     /// registered with [`StreamsBuilder::default_serde`], else the built-in one for `T`.
-    pub(crate) fn serde_for<T: 'static>(
+    pub(super) fn serde_for<T: 'static>(
         &self,
         given: Option<Arc<dyn Serde<T>>>,
         known: &Option<Arc<dyn Serde<T>>>,
@@ -54,18 +54,18 @@ impl BuilderInner {
             .or_else(builtin_default::<T>)
     }
 
-    pub(crate) fn new_name(&mut self, prefix: &str) -> String {
+    pub(super) fn new_name(&mut self, prefix: &str) -> String {
         let name = format!("{prefix}{:010}", self.index);
         self.index += 1;
         name
     }
-    pub(crate) fn fail(&mut self, err: StreamsError) {
+    pub(super) fn fail(&mut self, err: StreamsError) {
         self.topology.deferred_error.get_or_insert(err);
     }
     /// Adds a sink writing what `parents` forward to the internal topic
     /// `<application.id>-<hop.topic>` and a source reading it back (the two halves of a
     /// repartition); returns the source node, or `INVALID` (the error is recorded).
-    pub(crate) fn through_internal_topic<K: Data, V: Data>(
+    pub(super) fn through_internal_topic<K: Data, V: Data>(
         &mut self,
         parents: Vec<usize>,
         hop: InternalHop<'_>,
@@ -101,7 +101,7 @@ impl BuilderInner {
         self.try_add(|t| t.add_source_node(&hop.source_name, consumed, vec![topic]))
     }
     /// Adds a node with `add`, recording the error (reported by `build`) on failure.
-    pub(crate) fn try_add(&mut self, add: impl FnOnce(&mut Topology) -> Result<usize>) -> usize {
+    pub(super) fn try_add(&mut self, add: impl FnOnce(&mut Topology) -> Result<usize>) -> usize {
         match add(&mut self.topology) {
             Ok(i) => i,
             Err(e) => {
@@ -113,10 +113,10 @@ impl BuilderInner {
 }
 
 /// An internal topic between two sub-topologies, with its sink and source node names.
-pub(crate) struct InternalHop<'a> {
+pub(super) struct InternalHop<'a> {
     /// The topic without the `<application.id>-` prefix.
-    pub(crate) topic: &'a str,
-    pub(crate) partitions: Option<i32>,
-    pub(crate) sink_name: String,
-    pub(crate) source_name: String,
+    pub(super) topic: &'a str,
+    pub(super) partitions: Option<i32>,
+    pub(super) sink_name: String,
+    pub(super) source_name: String,
 }

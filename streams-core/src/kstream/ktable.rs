@@ -198,10 +198,10 @@ impl<V: 'static> Serde<Change<V>> for ChangeSerde<V> {
     }
 }
 
-pub(crate) type AggFn<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sync>;
+pub(super) type AggFn<K, V, VA> = Arc<dyn Fn(&K, V, Option<VA>) -> VA + Send + Sync>;
 
 /// Emits what a caching store holds back.
-pub(crate) fn emit_cached<K: Data, V: Data>(
+pub(super) fn emit_cached<K: Data, V: Data>(
     store: &KeyValueStore<K, V>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
 ) -> Result<()> {
@@ -215,7 +215,7 @@ pub(crate) fn emit_cached<K: Data, V: Data>(
 /// Writes one table update into `store` and forwards it with the old value read first (none
 /// when the store caches: the cache emits at flush). With `skip_absent_delete`, a deletion of a
 /// key the store does not hold is dropped.
-pub(crate) fn upsert_row<K: Data, V: Data>(
+pub(super) fn upsert_row<K: Data, V: Data>(
     store: &KeyValueStore<K, V>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
     record: Record<K, ()>,
@@ -234,7 +234,7 @@ pub(crate) fn upsert_row<K: Data, V: Data>(
     write_row(store, ctx, record, new, old, ts)
 }
 
-pub(crate) fn write_row<K: Data, V: Data>(
+pub(super) fn write_row<K: Data, V: Data>(
     store: &KeyValueStore<K, V>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
     record: Record<K, ()>,
@@ -280,7 +280,7 @@ fn store_of<K: Data, V: Data, KO, VO>(
 
 /// Counts a record an operation skips because of a null key or value and logs it at WARN with
 /// where it was read, as Kafka Streams does ("Skipping record due to null key ...").
-pub(crate) fn skip_null<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, what: &str) {
+pub(super) fn skip_null<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, what: &str) {
     ctx.record_dropped();
     match ctx.record_metadata() {
         Some(m) => tracing::warn!(
@@ -298,17 +298,17 @@ pub(crate) fn skip_null<KO, VO>(ctx: &mut ProcessorContext<'_, KO, VO>, what: &s
 }
 
 /// True when `serde` (if known) writes `value` as a null payload: Kafka's `null`.
-pub(crate) fn is_null<T: 'static>(serde: &Option<Arc<dyn Serde<T>>>, value: &T) -> bool {
+pub(super) fn is_null<T: 'static>(serde: &Option<Arc<dyn Serde<T>>>, value: &T) -> bool {
     serde.as_ref().is_some_and(|s| s.is_null(value))
 }
 
-pub(crate) fn not_initialized(name: &str) -> StreamsError {
+pub(super) fn not_initialized(name: &str) -> StreamsError {
     StreamsError::Internal(format!("store `{name}` used before init"))
 }
 
 /// `aggregate`, `reduce` and `count` of a grouped stream; also one input of a cogroup (several
 /// instances, one per cogrouped stream, share the store).
-pub(crate) struct StreamAggregate<K, V, VA> {
+pub(super) struct StreamAggregate<K, V, VA> {
     store_name: String,
     agg: AggFn<K, V, VA>,
     store: Option<KeyValueStore<K, VA>>,
@@ -386,11 +386,11 @@ impl<K: Data, V: Data, VA: Data> Processor<K, V, K, Change<VA>> for StreamAggreg
 }
 
 /// Materializes a stream or a topic as a table (upserts; `None` values delete).
-pub(crate) struct TableSource<K, V> {
-    pub(crate) store_name: String,
-    pub(crate) store: Option<KeyValueStore<K, V>>,
+pub(super) struct TableSource<K, V> {
+    pub(super) store_name: String,
+    pub(super) store: Option<KeyValueStore<K, V>>,
     /// What a null key is (Kafka's KTableSource skips it).
-    pub(crate) key_serde: Option<Arc<dyn Serde<K>>>,
+    pub(super) key_serde: Option<Arc<dyn Serde<K>>>,
 }
 
 impl<K: Data, V: Data> Processor<K, Option<V>, K, Change<V>> for TableSource<K, V> {
@@ -910,7 +910,7 @@ impl<K: Data, V: Data> KGroupedStream<K, V> {
 }
 
 /// Records that the table of `stream` has no store of its own (see `BuilderInner`).
-pub(crate) fn mark_unmaterialized<K, V>(stream: &KStream<K, V>, flags: Vec<Arc<AtomicBool>>) {
+pub(super) fn mark_unmaterialized<K, V>(stream: &KStream<K, V>, flags: Vec<Arc<AtomicBool>>) {
     if stream.node != crate::kstream::builder_inner::INVALID {
         stream
             .builder
@@ -922,7 +922,7 @@ pub(crate) fn mark_unmaterialized<K, V>(stream: &KStream<K, V>, flags: Vec<Arc<A
 
 /// Declares that the node of `stream` drops records with a null value, so a source that feeds
 /// only such nodes may drop them itself (see `NullValues`).
-pub(crate) fn drops_null_values<K, V>(stream: &KStream<K, V>) {
+pub(super) fn drops_null_values<K, V>(stream: &KStream<K, V>) {
     if stream.node != crate::kstream::builder_inner::INVALID {
         stream
             .builder
@@ -933,7 +933,7 @@ pub(crate) fn drops_null_values<K, V>(stream: &KStream<K, V>) {
 }
 
 /// Store and node names of an aggregation, numbered as Kafka Streams numbers them.
-pub(crate) fn names<K: Data, V: Data, VA: 'static>(
+pub(super) fn names<K: Data, V: Data, VA: 'static>(
     stream: &KStream<K, V>,
     m: &Materialized<K, VA>,
     prefix: &str,
@@ -964,7 +964,7 @@ fn check_store_name(name: &str) -> Result<()> {
 }
 
 /// Adds the store of `m` and the aggregating processor over `input`; the result is the table.
-pub(crate) fn materialize<K: Data, VI: Data, VA: Data, P>(
+pub(super) fn materialize<K: Data, VI: Data, VA: Data, P>(
     input: &KStream<K, VI>,
     m: Materialized<K, VA>,
     store_name: String,
@@ -1248,7 +1248,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 }
 
 /// Fails the topology: `operation` cannot materialize into a versioned store.
-pub(crate) fn not_versionable<K: Data, VI: Data, VA: Data>(
+pub(super) fn not_versionable<K: Data, VI: Data, VA: Data>(
     input: &KStream<K, VI>,
     store_name: &str,
 ) -> KTable<K, VA> {

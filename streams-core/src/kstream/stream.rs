@@ -23,12 +23,12 @@ use crate::serdes::Serde;
 ///
 /// Operations take `&self`, so one stream can feed several downstream operations.
 pub struct KStream<K, V> {
-    pub(crate) builder: Rc<RefCell<BuilderInner>>,
-    pub(crate) node: usize,
-    pub(crate) key_serde: Option<Arc<dyn Serde<K>>>,
-    pub(crate) value_serde: Option<Arc<dyn Serde<V>>>,
-    pub(crate) repartition_required: bool,
-    pub(crate) next_name: Option<String>,
+    pub(super) builder: Rc<RefCell<BuilderInner>>,
+    pub(super) node: usize,
+    pub(super) key_serde: Option<Arc<dyn Serde<K>>>,
+    pub(super) value_serde: Option<Arc<dyn Serde<V>>>,
+    pub(super) repartition_required: bool,
+    pub(super) next_name: Option<String>,
 }
 
 impl<K, V> Clone for KStream<K, V> {
@@ -69,7 +69,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.repartition_required
     }
 
-    pub(crate) fn node_name(&self, b: &mut BuilderInner, prefix: &str) -> String {
+    pub(super) fn node_name(&self, b: &mut BuilderInner, prefix: &str) -> String {
         match &self.next_name {
             Some(n) => n.clone(),
             None => b.new_name(prefix),
@@ -79,13 +79,13 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// Kafka Streams uses up a number for an operation named with `Named` too, so that naming
     /// one operation does not renumber the others: the public stateless operations call this
     /// before adding their node.
-    pub(crate) fn use_up_number_if_named(&self, prefix: &str) {
+    pub(super) fn use_up_number_if_named(&self, prefix: &str) {
         if self.next_name.is_some() {
             self.builder.borrow_mut().new_name(prefix);
         }
     }
 
-    pub(crate) fn derive<K2, V2>(
+    pub(super) fn derive<K2, V2>(
         &self,
         node: usize,
         key_serde: Option<Arc<dyn Serde<K2>>>,
@@ -102,7 +102,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         }
     }
 
-    pub(crate) fn add<K2: Data, V2: Data, P, F>(
+    pub(super) fn add<K2: Data, V2: Data, P, F>(
         &self,
         prefix: &str,
         supplier: F,
@@ -118,7 +118,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.derive(node, key_serde, value_serde, repartition_required)
     }
 
-    pub(crate) fn add_node<K2: Data, V2: Data, P, F>(
+    pub(super) fn add_node<K2: Data, V2: Data, P, F>(
         &self,
         prefix: &str,
         supplier: F,
@@ -329,7 +329,7 @@ impl<K: Data, V: Data> KStream<K, V> {
         self.sink(SinkTopic::Dynamic(f), produced);
     }
 
-    pub(crate) fn sink(&self, topic: SinkTopic<K, V>, produced: Produced<K, V>) {
+    pub(super) fn sink(&self, topic: SinkTopic<K, V>, produced: Produced<K, V>) {
         let mut b = self.builder.borrow_mut();
         // Kafka uses up a number for a named sink too.
         let generated = b.new_name("KSTREAM-SINK-");
@@ -384,7 +384,7 @@ impl<K: Data, V: Data> KStream<K, V> {
     /// [`KStream::repartition`] with Kafka's node naming (`kafka_names`: a pass-through filter
     /// node, three numbers used up) or, for callers with a naming scheme of their own, just
     /// `<topic>-sink` and `<topic>-source`.
-    pub(crate) fn repartition_as(
+    pub(super) fn repartition_as(
         &self,
         repartitioned: Repartitioned<K, V>,
         kafka_names: bool,
@@ -536,7 +536,7 @@ impl<K: Data, V: Data> KStream<K, V> {
 
 /// True for names Kafka Streams generates (`KSTREAM...-<10 digits>`): a repartition based on
 /// one gets generated node names too.
-pub(crate) fn is_generated_name(name: &str) -> bool {
+pub(super) fn is_generated_name(name: &str) -> bool {
     let Some(dash) = name.rfind('-') else {
         return false;
     };

@@ -70,7 +70,7 @@ impl<K: Data, V: Data> Processor<K, V, K, Option<V>> for OptionalValues {
     }
 }
 
-pub(crate) fn table_from_source<K: Data, V: Data>(
+pub(super) fn table_from_source<K: Data, V: Data>(
     source: &KStream<K, Option<V>>,
     materialized: Materialized<K, V>,
     generated_store: Option<String>,
